@@ -1,0 +1,144 @@
+"""The `ratchet` command line. Each command is a function returning an exit code.
+
+Exit codes: 0 a completed run (whatever the verdict), 1 a configuration or infrastructure
+failure (after saying why and what to do), 2 a usage error, 3 a bug, 130 interrupted.
+Heavy modules (GitPython, PyGithub, mem0, httpx) are imported inside the commands that use them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ratchet import __version__
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def _add_repo(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--repo", type=Path, default=Path("."), metavar="PATH",
+        help="the git checkout to work on (default: the current directory)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ratchet",
+        description=(
+            "A coding agent with a memory: each run asks MiniMax M3 for one change, tests it "
+            "with your real test suite, remembers the attempt, and keeps only changes that "
+            "do not regress."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"ratchet {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("run", help="run the loop on a local checkout (commits on ratchet/<task>)",
+                       description="Run the loop on a local git checkout. Each iteration recalls "
+                       "memory, asks the model for one change, tests it, records it, and commits it "
+                       "on ratchet/<task> only if it does not regress.")
+    _add_repo(p)
+    p.add_argument("--task", metavar="TEXT", help="what to build (default: `task` in the config)")
+    p.add_argument("--task-key", metavar="KEY",
+                   help="the task's key and branch suffix (default: a slug of the task text)")
+    p.add_argument("--test-command", metavar="CMD",
+                   help="the command that runs the tests (default: config, else detected)")
+    p.add_argument("--iterations", type=int, default=1, metavar="N",
+                   help="iterations to run in this process (default: 1)")
+    p.add_argument("--base-branch", metavar="NAME", help="branch to start from (default: config, "
+                   "else the checked-out branch)")
+    p.add_argument("--model", metavar="ID", help="model id (default: RATCHET_MODEL or MiniMax-M3)")
+    p.add_argument("--offline-playbook", type=Path, metavar="FILE",
+                   help="use the scripted offline stand-in instead of MiniMax (used by `ratchet "
+                   "demo`; proposals come from FILE, chosen by what memory holds)")
+    p.add_argument("--quiet", action="store_true", help="print only the summary")
+
+    p = sub.add_parser("history", help="show the remembered attempts",
+                       description="Show what memory holds for this repository.")
+    _add_repo(p)
+    p.add_argument("--task", dest="task_key", metavar="KEY", help="only this task key")
+    p.add_argument("--json", action="store_true", help="print a JSON list of records")
+
+    p = sub.add_parser("forget", help="delete remembered attempts",
+                       description="Delete remembered records (of one task, or all of this "
+                       "repository's). Asks for --yes.")
+    _add_repo(p)
+    p.add_argument("--task", dest="task_key", metavar="KEY", help="only this task key")
+    p.add_argument("--yes", action="store_true", help="really delete")
+
+    p = sub.add_parser("doctor", help="check config, keys and reachability, and say what to fix")
+    _add_repo(p)
+
+    p = sub.add_parser("demo", help="the bundled recipe-app walkthrough (offline without keys)",
+                       description="Copy the bundled recipe app to a temporary git repository and "
+                       "run iterations there, each in a new process, to show memory at work. "
+                       "Uses MiniMax M3 when MINIMAX_API_KEY is set, else a labelled offline "
+                       "stand-in.")
+    p.add_argument("--iterations", type=int, default=4, metavar="N", help="default: 4")
+    p.add_argument("--dir", type=Path, metavar="PATH",
+                   help="work in PATH (kept afterwards) instead of a temporary directory")
+    p.add_argument("--offline", action="store_true",
+                   help="use the offline stand-in even if MINIMAX_API_KEY is set")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return EXIT_USAGE
+    from ratchet.errors import RatchetError
+
+    try:
+        if args.command == "run":
+            from ratchet.commands.run import cmd_run
+
+            return cmd_run(args)
+        if args.command == "history":
+            from ratchet.commands.history import cmd_history
+
+            return cmd_history(args)
+        if args.command == "forget":
+            from ratchet.commands.history import cmd_forget
+
+            return cmd_forget(args)
+        if args.command == "doctor":
+            from ratchet.commands.doctor import cmd_doctor
+
+            return cmd_doctor(args)
+        if args.command == "demo":
+            from ratchet.commands.demo import cmd_demo
+
+            return cmd_demo(args)
+    except RatchetError as exc:
+        _print_error(str(exc), exc.hint)
+        return EXIT_FAIL
+    except KeyboardInterrupt:
+        print("ratchet: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug: say so, with enough to report it
+        import traceback
+
+        from ratchet.redact import redact
+
+        print(redact(traceback.format_exc()), file=sys.stderr)
+        _print_error(f"unexpected error: {type(exc).__name__}: {exc}",
+                     "this is a bug in ratchet; please report it with the traceback above")
+        return EXIT_BUG
+    parser.error(f"unknown command {args.command}")
+    return EXIT_USAGE
+
+
+def _print_error(message: str, hint: str) -> None:
+    from ratchet.redact import redact
+
+    print(f"ratchet: error: {redact(message)}", file=sys.stderr)
+    if hint:
+        print(f"  hint: {redact(hint)}", file=sys.stderr)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        print(f"::error title=ratchet::{redact(message)}", file=sys.stderr)

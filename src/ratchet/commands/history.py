@@ -1,0 +1,85 @@
+"""`ratchet history` and `ratchet forget`: what memory holds, and deleting it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ratchet.errors import ConfigError
+from ratchet.memory.base import MemoryStore
+from ratchet.progress import Reporter
+from ratchet.records import MemoryRecord
+from ratchet.redact import redactor_from_env
+
+JSON_FIELDS = (
+    "id", "kind", "task", "attempt", "title", "outcome", "score_before", "score_after",
+    "patch_sha256", "files", "failing", "detail", "branch", "pr", "commit", "run_id",
+    "created_at", "tokens",
+)
+
+
+def _open(args: argparse.Namespace, reporter: Reporter) -> MemoryStore:
+    from ratchet.commands.run import open_memory
+    from ratchet.session import RunOptions, build_settings
+    from ratchet.workspace import git as gitops
+
+    repo = gitops.open_repo(args.repo.resolve())
+    settings = build_settings(RunOptions(repo=args.repo), repo, need_task=False)
+    return open_memory(settings, repo, reporter)
+
+
+def record_json(r: MemoryRecord) -> dict[str, object]:
+    d = {k: getattr(r, k) for k in JSON_FIELDS}
+    d["files"] = list(r.files)
+    d["failing"] = list(r.failing)
+    return d
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    redact = redactor_from_env()
+    reporter = Reporter(redact=redact, quiet=True)
+    store = _open(args, reporter)
+    records = store.records(args.task_key)
+    if args.json:
+        print(redact(json.dumps([record_json(r) for r in records], indent=2)))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    if not records:
+        console.print(f"No remembered attempts{' for ' + args.task_key if args.task_key else ''}"
+                      f" (memory: {store.name}).")
+        return 0
+    table = Table(title=f"Ratchet memory ({store.name})", title_justify="left")
+    for col in ("task", "#", "outcome", "score", "title / note", "commit", "when"):
+        table.add_column(col, overflow="fold")
+    for r in records:
+        score = (f"{r.score_before}→{r.score_after}"
+                 if r.score_before is not None and r.score_after is not None else "")
+        table.add_row(
+            r.task, str(r.attempt) if r.kind == "attempt" else r.kind, r.outcome, score,
+            redact(r.title or r.detail[:80]), r.commit[:10], r.created_at[:19].replace("T", " "),
+        )
+    console.print(table)
+    return 0
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    redact = redactor_from_env()
+    reporter = Reporter(redact=redact)
+    store = _open(args, reporter)
+    records = store.records(args.task_key)
+    what = f"task {args.task_key}" if args.task_key else "this repository"
+    if not records:
+        print(f"Nothing remembered for {what} (memory: {store.name}).")
+        return 0
+    if not args.yes:
+        raise ConfigError(
+            f"this would delete {len(records)} record(s) for {what} from {store.name} memory",
+            "re-run with --yes to delete them",
+        )
+    n = store.delete([r.id for r in records])
+    print(f"Deleted {n} record(s) for {what} from {store.name} memory.", file=sys.stdout)
+    return 0

@@ -1,0 +1,131 @@
+"""`ratchet run`: the loop on a local checkout."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from ratchet.config import Settings
+from ratchet.errors import ConfigError
+from ratchet.loop import Loop, Result
+from ratchet.memory.base import MemoryStore
+from ratchet.model.base import ChatModel
+from ratchet.progress import Reporter
+from ratchet.records import MemoryRecord
+from ratchet.redact import redactor_from_env
+from ratchet.session import RunOptions, build_settings, run_id
+
+
+def make_model_factory(settings: Settings, playbook: Path | None):
+    """A factory giving the model for one iteration (the offline stand-in needs the memory)."""
+    if playbook is not None:
+        from ratchet.model.offline import OfflineModel
+
+        if not playbook.is_file():
+            raise ConfigError(f"offline playbook {playbook} not found", "pass an existing file")
+
+        def offline(history: list[MemoryRecord]) -> ChatModel:
+            return OfflineModel(playbook, history)
+
+        return offline
+    if not settings.minimax_api_key:
+        raise ConfigError(
+            "MINIMAX_API_KEY is not set",
+            "export MINIMAX_API_KEY=<your key> (MINIMAX_BASE_URL=https://api.minimaxi.com for a "
+            "China-region key), or try `ratchet demo`, which runs offline",
+        )
+    from ratchet.model.minimax import MiniMaxClient
+
+    client = MiniMaxClient(
+        settings.minimax_api_key,
+        base_url=settings.minimax_base_url,
+        model=settings.model,
+        api=settings.config.api,
+    )
+
+    def online(history: list[MemoryRecord]) -> ChatModel:
+        return client
+
+    return online
+
+
+def open_memory(settings: Settings, repo, reporter: Reporter) -> MemoryStore:
+    from ratchet.memory.factory import choose_backend, open_store
+    from ratchet.workspace import git as gitops
+
+    backend = choose_backend(settings.config.memory, os.environ)
+    return open_store(
+        backend, repo_path=settings.repo, state_dir=gitops.state_dir(repo), warn=reporter.warn
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from ratchet.evaluate.sandbox import choose_sandbox
+    from ratchet.workspace import git as gitops
+
+    if args.iterations < 1:
+        raise ConfigError("--iterations must be at least 1", "e.g. --iterations 3")
+    reporter = Reporter(redact=redactor_from_env(), quiet=args.quiet)
+    repo = gitops.open_repo(args.repo.resolve())
+    opts = RunOptions(
+        repo=args.repo,
+        task=args.task,
+        task_key=args.task_key,
+        test_command=args.test_command,
+        iterations=args.iterations,
+        base_branch=args.base_branch,
+        offline_playbook=args.offline_playbook,
+        model=args.model,
+    )
+    settings = build_settings(opts, repo)
+    factory = make_model_factory(settings, args.offline_playbook)
+    store = open_memory(settings, repo, reporter)
+    reporter.info(f"task {settings.task_key}: {settings.task_text}", style="bold")
+    reporter.info(
+        f"tests: {settings.test_command} ({settings.test_command_source}); memory: {store.name}"
+    )
+    loop = Loop(
+        settings=settings,
+        repo=repo,
+        store=store,
+        model_factory=factory,
+        reporter=reporter,
+        run_id=run_id(os.environ),
+        sandbox=choose_sandbox(),
+    )
+    try:
+        for i in range(settings.iterations):
+            if settings.iterations > 1:
+                reporter.info(f"— iteration {i + 1} of {settings.iterations} —", style="bold")
+            result = loop.iterate()
+            print_summary(reporter, result)
+            if result.outcome in ("budget", "no_change"):
+                break
+    finally:
+        reporter.close()
+    return 0
+
+
+def print_summary(reporter: Reporter, r: Result) -> None:
+    score = ""
+    if r.score_before is not None:
+        after = r.score_after if r.score_after is not None else r.score_before
+        score = f"score {r.score_before} → {after}"
+    lines = [
+        f"attempt {r.attempt}: {r.title or '(no change)'}" if r.attempt else "no attempt made",
+        f"verdict: {r.outcome}" + (f" — {r.detail}" if r.detail else ""),
+    ]
+    if score:
+        lines.append(score)
+    if r.commit:
+        lines.append(f"committed {r.commit[:10]} on {r.branch}")
+    elif r.outcome and r.outcome not in ("improved", "unchanged"):
+        lines.append(f"nothing committed; {r.branch} unchanged")
+    lines.append(
+        f"tokens: {r.usage.total_tokens} (prompt {r.usage.prompt_tokens}, "
+        f"completion {r.usage.completion_tokens})"
+    )
+    reporter.console.rule("summary")
+    for line in lines:
+        reporter.console.print(reporter.redact(line), markup=False, highlight=False)

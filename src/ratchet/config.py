@@ -1,0 +1,165 @@
+"""Settings: `.github/ratchet.yml` + environment + CLI flags → one validated ``Settings``.
+
+Precedence (highest first): CLI flags, environment, the repository config, defaults.
+Unknown keys and wrong types are errors that name the key and say how to fix it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ratchet.errors import ConfigError
+
+CONFIG_PATH = ".github/ratchet.yml"
+DEFAULT_BASE_URL = "https://api.minimax.io"
+DEFAULT_MODEL = "MiniMax-M3"
+DEFAULT_MEM0_HOST = "https://api.mem0.ai"
+DEFAULT_TRIGGER = "/agent next"
+
+
+class Budget(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    attempts: int = Field(default=30, ge=1, le=10_000)
+    tokens: int = Field(default=2_000_000, ge=1_000)
+
+
+class RepoConfig(BaseModel):
+    """The keys of `.github/ratchet.yml` (all optional)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    task: str | None = Field(default=None, max_length=20_000)
+    test_command: str | None = None
+    setup_command: str | None = None
+    score_command: str | None = None
+    base_branch: str | None = None
+    protected_paths: list[str] | None = None
+    max_changed_files: int = Field(default=10, ge=1, le=100)
+    budget: Budget = Field(default_factory=Budget)
+    model: str | None = None
+    memory: Literal["auto", "mem0", "ledger", "local"] = "auto"
+    trigger_phrase: str = Field(default=DEFAULT_TRIGGER, min_length=2, max_length=100)
+    test_timeout: int = Field(default=900, ge=10, le=6 * 3600)
+    junit_path: str | None = None
+    api: Literal["native", "openai"] = "native"
+
+    @field_validator("test_command", "setup_command", "score_command", "base_branch", "model")
+    @classmethod
+    def _not_blank(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise ValueError("must not be empty")
+        return v
+
+
+_HINTS = {
+    "extra_forbidden": "remove it or check the spelling; allowed keys: {allowed}",
+    "literal_error": "use one of the allowed values",
+    "int_parsing": "write a whole number",
+    "string_type": "write a string (quote it in YAML)",
+    "list_type": "write a YAML list, e.g. [\"docs/**\"]",
+    "dict_type": "write a mapping, e.g. {{attempts: 20}}",
+}
+
+
+def _format_errors(exc: ValidationError, source: str) -> ConfigError:
+    allowed = ", ".join(RepoConfig.model_fields)
+    lines = []
+    hint = ""
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        lines.append(f"{source}: key '{key}': {err['msg']}")
+        hint = hint or _HINTS.get(err["type"], "fix the value").format(allowed=allowed)
+    return ConfigError("; ".join(lines), hint)
+
+
+def parse_repo_config(text: str, source: str = CONFIG_PATH) -> RepoConfig:
+    """Parse and validate the YAML text of a repository config. Raises ConfigError."""
+    try:
+        data = yaml.safe_load(text) if text.strip() else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(
+            f"{source} is not valid YAML{where}", "fix the YAML syntax (indentation, quotes)"
+        ) from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source} must be a mapping of keys", "e.g. `task: ...` on its own line")
+    try:
+        return RepoConfig.model_validate(data)
+    except ValidationError as exc:
+        raise _format_errors(exc, source) from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything one run needs to know, validated."""
+
+    repo: Path
+    task_text: str
+    task_key: str
+    test_command: str
+    test_command_source: str  # "flag" | "config" | "detected: <why>"
+    base_branch: str | None
+    config: RepoConfig
+    model: str
+    minimax_api_key: str | None
+    minimax_base_url: str
+    mem0_api_key: str | None
+    mem0_host: str
+    iterations: int = 1
+
+    @property
+    def protected_paths(self) -> list[str] | None:
+        return self.config.protected_paths
+
+
+def slugify(text: str, limit: int = 48) -> str:
+    """A task key from free text: lowercase, a-z0-9 and dashes, at most ``limit`` chars."""
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    slug = slug[:limit].rstrip("-")
+    return slug or "task"
+
+
+_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+
+def check_task_key(key: str) -> str:
+    if not _KEY_RE.match(key) or ".." in key or key.endswith((".lock", ".")):
+        raise ConfigError(
+            f"task key {key!r} is not usable as a branch name",
+            "use lowercase letters, digits, '-', '.', '_' (max 64), e.g. issue-12",
+        )
+    return key
+
+
+def env_settings(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The subset of the environment Ratchet reads (DESIGN.md §3 Environment)."""
+
+    def get(name: str) -> str | None:
+        v = environ.get(name, "").strip()
+        return v or None
+
+    return {
+        "minimax_api_key": get("MINIMAX_API_KEY"),
+        "minimax_base_url": (get("MINIMAX_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
+        "model": get("RATCHET_MODEL"),
+        "mem0_api_key": get("MEM0_API_KEY"),
+        "mem0_host": (get("MEM0_HOST") or DEFAULT_MEM0_HOST).rstrip("/"),
+    }
+
+
+def check_url(name: str, url: str) -> str:
+    if not re.match(r"^https?://[^\s/]+", url):
+        raise ConfigError(
+            f"{name} must be an http(s) URL, got {url!r}", f"e.g. {name}=https://api.minimax.io"
+        )
+    return url

@@ -1,0 +1,335 @@
+"""One iteration of the loop, phase by phase:
+
+    recall → (baseline) → propose → apply (in memory) → evaluate → record → commit
+
+Nothing is written to Ratchet's worktree until the verdict says the change does not regress,
+and the attempt is recorded before it is committed. Each phase hands plain data to the next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ratchet.config import Settings
+from ratchet.errors import EditError, EvalError, ModelError
+from ratchet.evaluate.report import NOT_FOUND, TIMEOUT, SuiteRun, Verdict
+from ratchet.memory.base import MemoryStore
+from ratchet.model.base import ChatModel
+from ratchet.progress import Reporter
+from ratchet.records import FAILED_OUTCOMES, KEPT_OUTCOMES, MemoryRecord
+from ratchet.types import NoChange, Proposal, Usage
+from ratchet.workspace import git as gitops
+
+if TYPE_CHECKING:
+    import git
+
+    from ratchet.evaluate.sandbox import Sandbox
+
+ModelFactory = Callable[[list[MemoryRecord]], ChatModel]
+
+
+@dataclass
+class Result:
+    """What one iteration did, for the summary, the exit code and (later) the PR."""
+
+    task: str
+    attempt: int = 0
+    outcome: str = ""
+    title: str = ""
+    score_before: int | None = None
+    score_after: int | None = None
+    commit: str = ""
+    branch: str = ""
+    usage: Usage = field(default_factory=Usage)
+    verdict: Verdict | None = None
+    detail: str = ""
+    records: list[MemoryRecord] = field(default_factory=list)
+    diff: str = ""
+
+
+@dataclass
+class Loop:
+    settings: Settings
+    repo: git.Repo
+    store: MemoryStore
+    model_factory: ModelFactory
+    reporter: Reporter
+    run_id: str
+    sandbox: Sandbox | None = None
+    baseline_dir: Path | None = None
+
+    @property
+    def branch(self) -> str:
+        return f"ratchet/{self.settings.task_key}"
+
+    # -- phases ---------------------------------------------------------------------------
+    def _suite(self, tree: Path) -> SuiteRun:
+        from ratchet.evaluate.runner import run_suite
+
+        return run_suite(
+            tree,
+            self.settings.test_command,
+            timeout=float(self.settings.config.test_timeout),
+            junit_path=self.settings.config.junit_path,
+            sandbox=self.sandbox,
+        )
+
+    def baseline(self, tip: str) -> SuiteRun:
+        from ratchet.evaluate.baseline import BaselineCache
+
+        cache = BaselineCache(self.baseline_dir or gitops.state_dir(self.repo) / "baseline")
+        cached = cache.get(tip, self.settings.test_command)
+        if cached is not None:
+            self.reporter.info(f"baseline for {tip[:10]} from cache")
+            return cached
+        self.reporter.phase(f"running the tests on {tip[:10]} (baseline)")
+        with gitops.scratch_dir("ratchet-base-") as tmp:
+            run = self._suite(gitops.export_commit(self.repo, tip, tmp / "tree"))
+        self.reporter.end_phase()
+        if run.status == NOT_FOUND:
+            raise EvalError(
+                f"the test command was not found: {self.settings.test_command!r}",
+                "check test_command in .github/ratchet.yml or --test-command; it runs with /bin/sh",
+            )
+        if run.status == TIMEOUT:
+            raise EvalError(
+                f"the test suite did not finish within {self.settings.config.test_timeout}s "
+                "on the base commit",
+                "raise test_timeout in .github/ratchet.yml, or fix the hanging test",
+            )
+        cache.put(tip, self.settings.test_command, run)
+        return run
+
+    # -- the iteration --------------------------------------------------------------------
+    def iterate(self) -> Result:
+        from ratchet.evaluate.verdict import judge, needs_rerun, suite_score
+        from ratchet.memory.digest import build_digest
+        from ratchet.model.prompt import build_messages
+        from ratchet.model.propose import ask
+        from ratchet.workspace.context import build_context
+        from ratchet.workspace.patch import patch_sha256, unified_diff
+        from ratchet.workspace.paths import DEFAULT_PROTECTED, plan_changes, write_changes
+
+        s = self.settings
+        rep = self.reporter
+        res = Result(task=s.task_key, branch=self.branch)
+
+        # recall
+        rep.phase("recalling memory")
+        history = self.store.records(s.task_key)
+        related = [r for r in self.store.search(s.task_text, 5) if r.task != s.task_key]
+        rep.end_phase()
+        self._show_memory(history)
+        attempts_so_far = [r for r in history if r.kind == "attempt"]
+        if len(attempts_so_far) >= s.config.budget.attempts:
+            res.outcome = "budget"
+            res.detail = (
+                f"the attempt budget ({s.config.budget.attempts}) for task {s.task_key} is used up"
+            )
+            return res
+        spent = sum(r.tokens for r in attempts_so_far)
+        if spent >= s.config.budget.tokens:
+            res.outcome = "budget"
+            res.detail = f"the token budget ({s.config.budget.tokens}) is used up ({spent} spent)"
+            return res
+        next_attempt = max((r.attempt for r in history), default=0) + 1
+
+        # baseline on the branch tip (cached by commit + command)
+        base_sha = gitops.base_ref(self.repo, s.base_branch or "main")
+        tip = gitops.ensure_branch(self.repo, self.branch, base_sha)
+        wt = gitops.worktree(self.repo, self.branch, s.task_key)
+        base_run = self.baseline(tip)
+        score_before = suite_score(base_run)
+        res.score_before = score_before
+        rep.info(
+            f"tests on {self.branch}: {base_run.passed} passed, "
+            f"{base_run.failed + base_run.errors} failing (score {score_before})"
+        )
+
+        # context and proposal
+        files = gitops.ls_files(wt)
+        hinted = sorted({f for r in history for f in r.files})
+        ctx = build_context(
+            wt,
+            files,
+            task_text=s.task_text,
+            failing_tests=base_run.failing,
+            failure_output=base_run.output,
+            hinted_files=hinted,
+        )
+        digest = build_digest(history, related)
+        protected = list(s.protected_paths) if s.protected_paths is not None else list(
+            DEFAULT_PROTECTED
+        )
+        model = self.model_factory(history)
+        note = ""
+        rounds = 2  # the first ask, plus one more after a repeat or an unusable edit
+        for round_no in range(rounds):
+            messages = build_messages(
+                task_key=s.task_key,
+                task_text=s.task_text,
+                digest=digest,
+                context=ctx.text,
+                failing_output=base_run.output,
+                constraints=[f"never edit: {', '.join(protected)}"] if protected else [],
+                note=note,
+            )
+            rep.phase(f"asking {getattr(model, 'name', s.model)} for one change")
+            try:
+                answer = ask(model, messages)
+            except ModelError as exc:
+                rep.end_phase()
+                usage = getattr(model, "usage_total", None)
+                self._record(
+                    res,
+                    next_attempt,
+                    "error",
+                    detail=f"{type(exc).__name__}: {exc}",
+                    tokens=usage.total_tokens if isinstance(usage, Usage) else 0,
+                    score_before=score_before,
+                )
+                raise
+            rep.end_phase()
+            res.usage = res.usage + answer.usage
+            if isinstance(answer.answer, NoChange):
+                rep.info(f"the model proposes no change: {answer.answer.reason}")
+                self._record(res, next_attempt, "no_change", detail=answer.answer.reason,
+                             tokens=answer.usage.total_tokens, score_before=score_before)
+                return res
+            proposal: Proposal = answer.answer
+            res.title = proposal.title
+            rep.info(f"next action: {proposal.title}", style="bold")
+            try:
+                changes = plan_changes(
+                    wt, proposal.edits, protected=protected, max_files=s.config.max_changed_files
+                )
+            except EditError as exc:
+                rep.info(f"edit refused ({exc.category}): {str(exc).splitlines()[0]}")
+                self._record(
+                    res, next_attempt, "invalid", proposal=proposal, detail=str(exc),
+                    tokens=answer.usage.total_tokens, score_before=score_before,
+                    files=tuple(sorted({e.path for e in proposal.edits})),
+                )
+                next_attempt += 1
+                note = (
+                    "Your previous proposal could not be applied, so nothing was tested:\n"
+                    f"{exc}\nPropose one change again (you may keep the idea, fix the edit)."
+                )
+                continue
+            psha = patch_sha256(changes)
+            same = [r for r in history if r.patch_sha256 == psha and r.outcome in FAILED_OUTCOMES]
+            if same:
+                prior = same[-1]
+                rep.info(f"refused: identical to attempt {prior.attempt} ({prior.outcome})")
+                self._record(
+                    res, next_attempt, "repeat", proposal=proposal, patch_sha256=psha,
+                    files=tuple(sorted(changes)), tokens=answer.usage.total_tokens,
+                    detail=f"identical to attempt {prior.attempt} which was {prior.outcome}",
+                    score_before=score_before,
+                )
+                next_attempt += 1
+                note = (
+                    f"Your previous proposal ({proposal.title!r}) is identical to attempt "
+                    f"{prior.attempt}, which was {prior.outcome}. It was not tested again. "
+                    "Propose a different change."
+                )
+                continue
+            break
+        else:
+            return res
+
+        # evaluate the candidate in a copy of the tree
+        res.diff = unified_diff(changes)
+        with gitops.scratch_dir("ratchet-cand-") as tmp:
+            tree = gitops.export_commit(self.repo, tip, tmp / "tree")
+            write_changes(tree, changes)
+            rep.phase("running the tests on the change")
+            cand = self._suite(tree)
+            rerun = None
+            if needs_rerun(base_run, cand):
+                rep.phase("re-running the tests to rule out flaky failures")
+                rerun = self._suite(tree)
+            rep.end_phase()
+        verdict = judge(base_run, cand, rerun)
+        res.verdict = verdict
+        rep.info(f"verdict: {verdict.outcome} — {verdict.reason}")
+
+        # record, then commit
+        rec = self._record(
+            res, next_attempt, verdict.outcome, proposal=proposal, patch_sha256=psha,
+            files=tuple(sorted(changes)), tokens=res.usage.total_tokens,
+            score_before=verdict.score_before, score_after=verdict.score_after,
+            failing=tuple(cand.failing[:50]), detail=verdict.reason,
+        )
+        if verdict.keeps:
+            rep.phase(f"committing on {self.branch}")
+            write_changes(wt, changes)
+            msg = gitops.commit_message(
+                proposal.title, proposal.rationale, rec.attempt,
+                verdict.score_before, verdict.score_after,
+            )
+            sha = gitops.commit_all(wt, msg, sorted(changes))
+            rep.end_phase()
+            res.commit = sha
+            from ratchet.evaluate.baseline import BaselineCache
+
+            BaselineCache(self.baseline_dir or gitops.state_dir(self.repo) / "baseline").put(
+                sha, s.test_command, cand
+            )
+            rec = rec.replace(commit=sha)
+            try:
+                self.store.update(rec)
+            except Exception as exc:  # the attempt itself is recorded; the sha is a nicety
+                rep.warn(f"could not add the commit to the memory record: {exc}")
+            res.records[-1] = rec
+        return res
+
+    # -- helpers --------------------------------------------------------------------------
+    def _record(
+        self,
+        res: Result,
+        attempt: int,
+        outcome: str,
+        *,
+        proposal: Proposal | None = None,
+        **fields: object,
+    ) -> MemoryRecord:
+        rec = MemoryRecord(
+            kind="attempt",
+            task=self.settings.task_key,
+            attempt=attempt,
+            outcome=outcome,
+            title=proposal.title if proposal else "",
+            rationale=proposal.rationale if proposal else "",
+            branch=self.branch,
+            run_id=self.run_id,
+            **fields,  # type: ignore[arg-type]
+        )
+        stored = self.store.add(rec)
+        res.records.append(stored)
+        res.attempt = stored.attempt
+        res.outcome = outcome
+        res.score_before = stored.score_before
+        res.score_after = stored.score_after
+        res.detail = stored.detail
+        return stored
+
+    def _show_memory(self, history: list[MemoryRecord]) -> None:
+        attempts = [r for r in history if r.kind == "attempt"]
+        if not attempts:
+            self.reporter.info("memory: no earlier attempts for this task — starting fresh")
+            return
+        kept = sum(1 for r in attempts if r.outcome in KEPT_OUTCOMES)
+        self.reporter.info(
+            f"memory: {len(attempts)} earlier attempt(s), {kept} kept; most recent:"
+        )
+        for r in attempts[-4:]:
+            score = (
+                f" {r.score_before}→{r.score_after}"
+                if r.score_before is not None and r.score_after is not None
+                else ""
+            )
+            self.reporter.info(f"  #{r.attempt} {r.outcome:<9}{score}  {r.title or r.detail[:60]}")

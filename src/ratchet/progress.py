@@ -1,0 +1,81 @@
+"""Live progress for people: the phase and its elapsed time, then a short summary.
+
+On a terminal the phases animate (rich); in CI logs each phase is one plain line when it
+ends, so logs stay readable. Everything printed goes through the redactor.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from typing import TextIO
+
+from rich.console import Console
+from rich.markup import escape
+
+
+class Reporter:
+    def __init__(
+        self,
+        redact: Callable[[str], str] = lambda s: s,
+        file: TextIO | None = None,
+        quiet: bool = False,
+        live: bool | None = None,
+    ) -> None:
+        self.redact = redact
+        self.console = Console(file=file or sys.stderr, highlight=False, soft_wrap=True)
+        self.quiet = quiet
+        self.live = self.console.is_terminal if live is None else live
+        self._phase: str | None = None
+        self._started = 0.0
+        self._status = None
+        self.timings: dict[str, float] = {}
+
+    # -- phases ---------------------------------------------------------------------------
+    def phase(self, name: str) -> None:
+        """Start a phase (ending the previous one)."""
+        self.end_phase()
+        self._phase = name
+        self._started = time.monotonic()
+        if self.quiet:
+            return
+        if self.live:
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self._status = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self._status.start()
+            self._status.add_task(escape(self.redact(name)), total=None)
+        else:
+            self.console.print(f"… {escape(self.redact(name))}")
+
+    def end_phase(self) -> None:
+        if self._phase is None:
+            return
+        took = time.monotonic() - self._started
+        self.timings[self._phase] = self.timings.get(self._phase, 0.0) + took
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+        if not self.quiet:
+            self.console.print(f"[green]✓[/] {escape(self.redact(self._phase))} [dim]({took:.1f}s)[/]")
+        self._phase = None
+
+    # -- messages -------------------------------------------------------------------------
+    def info(self, text: str, style: str = "") -> None:
+        if self.quiet:
+            return
+        msg = escape(self.redact(text))
+        self.console.print(f"[{style}]{msg}[/]" if style else msg)
+
+    def warn(self, text: str) -> None:
+        self.console.print(f"[yellow]warning:[/] {escape(self.redact(text))}")
+
+    def close(self) -> None:
+        self.end_phase()

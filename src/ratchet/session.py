@@ -1,0 +1,124 @@
+"""Turn CLI options + environment + the repository into a validated Settings and open stores.
+
+This is the I/O edge for configuration: it reads `.github/ratchet.yml` from the base branch
+(never from Ratchet's working tree), detects the test command when none is configured, and picks
+the memory backend.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ratchet.config import (
+    CONFIG_PATH,
+    DEFAULT_MODEL,
+    RepoConfig,
+    Settings,
+    check_task_key,
+    check_url,
+    env_settings,
+    parse_repo_config,
+    slugify,
+)
+from ratchet.errors import ConfigError
+from ratchet.workspace import git as gitops
+
+if TYPE_CHECKING:
+    import git
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    repo: Path
+    task: str | None = None
+    task_key: str | None = None
+    test_command: str | None = None
+    iterations: int = 1
+    base_branch: str | None = None
+    offline_playbook: Path | None = None
+    model: str | None = None
+
+
+def load_repo_config(repo: git.Repo, base_branch: str) -> tuple[RepoConfig, str]:
+    """The repository config from the base branch; (config, where it came from)."""
+    sha = gitops.base_ref(repo, base_branch)
+    text = gitops.show_file(repo, sha, CONFIG_PATH)
+    if text is not None:
+        return parse_repo_config(text, f"{CONFIG_PATH} (on {base_branch})"), f"{base_branch}"
+    return RepoConfig(), "defaults"
+
+
+def run_id(environ: Mapping[str, str]) -> str:
+    gh = environ.get("GITHUB_RUN_ID", "").strip()
+    if gh:
+        return f"gh-{gh}-{environ.get('GITHUB_RUN_ATTEMPT', '1').strip() or '1'}"
+    return f"local-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+
+
+def build_settings(
+    opts: RunOptions,
+    repo: git.Repo,
+    environ: Mapping[str, str] | None = None,
+    *,
+    need_task: bool = True,
+) -> Settings:
+    """Merge flags > environment > repository config > defaults. Raises ConfigError/GitError."""
+    env = env_settings(os.environ if environ is None else environ)
+    root = Path(repo.working_dir)
+    probe_base = opts.base_branch
+    # the config may name the base branch, but it is read from the base branch: resolve a first
+    # guess, read, then honour base_branch from the config if no flag was given
+    base = gitops.resolve_base_branch(repo, probe_base)
+    cfg, _ = load_repo_config(repo, base)
+    if not probe_base and cfg.base_branch and cfg.base_branch != base:
+        base = gitops.resolve_base_branch(repo, cfg.base_branch)
+        cfg, _ = load_repo_config(repo, base)
+
+    task_text = (opts.task or cfg.task or "").strip()
+    if need_task and not task_text:
+        raise ConfigError(
+            "no task given",
+            f"pass --task \"what to build\", or add `task: ...` to {CONFIG_PATH} on {base}",
+        )
+    key = opts.task_key or (slugify(task_text) if task_text else "")
+    if key:
+        check_task_key(key)
+
+    command = opts.test_command or cfg.test_command
+    source = "flag" if opts.test_command else ("config" if cfg.test_command else "")
+    if not command:
+        from ratchet.evaluate.detect import detect_test_command
+
+        found = detect_test_command(root)
+        if found is None:
+            if need_task:
+                raise ConfigError(
+                    "no test command configured and none detected",
+                    f"pass --test-command \"...\" or set `test_command:` in {CONFIG_PATH}",
+                )
+            command, source = "", "none"
+        else:
+            command, source = found[0], f"detected: {found[1]}"
+
+    model = opts.model or env["model"] or cfg.model or DEFAULT_MODEL
+    return Settings(
+        repo=root,
+        task_text=task_text,
+        task_key=key,
+        test_command=command,
+        test_command_source=source,
+        base_branch=base,
+        config=cfg,
+        model=model,
+        minimax_api_key=env["minimax_api_key"],
+        minimax_base_url=check_url("MINIMAX_BASE_URL", env["minimax_base_url"]),
+        mem0_api_key=env["mem0_api_key"],
+        mem0_host=check_url("MEM0_HOST", env["mem0_host"]),
+        iterations=opts.iterations,
+    )

@@ -1,0 +1,210 @@
+"""Git operations for one iteration, through GitPython.
+
+The user's checkout is never touched: Ratchet works in its own worktree under the repository's
+git directory (``.git/ratchet/worktrees/<task>``) on branch ``ratchet/<task>``. Every git command
+runs with hooks and fsmonitor disabled (a test run must not be able to plant code that git runs).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ratchet.errors import GitError
+
+if TYPE_CHECKING:  # GitPython is imported lazily: it costs ~0.1 s at start-up
+    import git
+
+IDENTITY = ("Ratchet", "ratchet@users.noreply.github.com")
+SAFE_GIT_ENV = {
+    "GIT_CONFIG_COUNT": "3",
+    "GIT_CONFIG_KEY_0": "core.hooksPath",
+    "GIT_CONFIG_VALUE_0": "/dev/null",
+    "GIT_CONFIG_KEY_1": "core.fsmonitor",
+    "GIT_CONFIG_VALUE_1": "false",
+    "GIT_CONFIG_KEY_2": "commit.gpgSign",
+    "GIT_CONFIG_VALUE_2": "false",
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_AUTHOR_NAME": IDENTITY[0],
+    "GIT_AUTHOR_EMAIL": IDENTITY[1],
+    "GIT_COMMITTER_NAME": IDENTITY[0],
+    "GIT_COMMITTER_EMAIL": IDENTITY[1],
+}
+
+
+def _safe(repo: git.Repo) -> git.Repo:
+    repo.git.update_environment(**SAFE_GIT_ENV)
+    return repo
+
+
+def open_repo(path: Path) -> git.Repo:
+    """Open the git repository at ``path`` (or a parent). Raises GitError with a fix."""
+    import git
+
+    if not path.exists():
+        raise GitError(f"{path} does not exist", "pass --repo with the path of a git checkout")
+    try:
+        repo = git.Repo(path, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
+        raise GitError(
+            f"{path} is not a git repository",
+            "run `git init && git add -A && git commit -m init` there, or pass --repo PATH",
+        ) from exc
+    if repo.bare:
+        raise GitError(f"{path} is a bare repository", "point --repo at a checkout with files")
+    return _safe(repo)
+
+
+def state_dir(repo: git.Repo) -> Path:
+    """Ratchet's private state directory inside the git directory (survives restarts)."""
+    d = Path(repo.common_dir) / "ratchet"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def branch_exists(repo: git.Repo, name: str) -> bool:
+    return _rev(repo, f"refs/heads/{name}") is not None
+
+
+def _rev(repo: git.Repo, ref: str) -> str | None:
+    try:
+        return repo.git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}").strip() or None
+    except Exception:
+        return None
+
+
+def resolve_base_branch(repo: git.Repo, configured: str | None) -> str:
+    """The base branch: configured, else the checkout's branch, else main/master."""
+    if configured:
+        if not branch_exists(repo, configured) and _rev(repo, f"origin/{configured}") is None:
+            raise GitError(
+                f"base branch {configured!r} does not exist in {repo.working_dir}",
+                "create it, or set base_branch in .github/ratchet.yml / --base-branch",
+            )
+        return configured
+    candidates: list[str] = []
+    try:
+        if not repo.head.is_detached:
+            candidates.append(repo.active_branch.name)
+    except (TypeError, ValueError):
+        pass
+    candidates += ["main", "master"]
+    for name in candidates:
+        if name.startswith("ratchet/"):
+            continue
+        if branch_exists(repo, name):
+            return name
+    raise GitError(
+        f"no base branch found in {repo.working_dir} (the repository has no commits?)",
+        "commit your code first (`git add -A && git commit -m init`) or pass --base-branch",
+    )
+
+
+def base_ref(repo: git.Repo, branch: str) -> str:
+    sha = _rev(repo, f"refs/heads/{branch}") or _rev(repo, f"origin/{branch}")
+    if sha is None:
+        raise GitError(f"base branch {branch!r} has no commits", "commit something first")
+    return sha
+
+
+def show_file(repo: git.Repo, commit: str, path: str) -> str | None:
+    """The text of ``path`` at ``commit``, or None if it is not there."""
+    try:
+        return repo.git.show(f"{commit}:{path}", strip_newline_in_stdout=False)
+    except Exception:
+        return None
+
+
+def ensure_branch(repo: git.Repo, branch: str, base_sha: str) -> str:
+    """Create ``branch`` at ``base_sha`` unless it exists; return its tip."""
+    tip = _rev(repo, f"refs/heads/{branch}")
+    if tip is None:
+        repo.git.branch(branch, base_sha)
+        tip = base_sha
+    return tip
+
+
+def worktree(repo: git.Repo, branch: str, key: str) -> Path:
+    """A clean worktree of ``branch`` owned by Ratchet, created or reset to the branch tip."""
+    import git as gitmod
+
+    path = state_dir(repo) / "worktrees" / key
+    try:
+        if (path / ".git").exists():
+            wt = _safe(gitmod.Repo(path))
+            wt.git.checkout("--force", branch)
+            wt.git.reset("--hard", f"refs/heads/{branch}")
+            wt.git.clean("-fdx", "--quiet")
+        else:
+            if path.exists():
+                shutil.rmtree(path)
+            repo.git.worktree("prune")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            repo.git.worktree("add", "--force", str(path), branch)
+    except gitmod.GitCommandError as exc:
+        raise GitError(f"could not prepare the worktree for {branch}: {exc.stderr.strip()}") from exc
+    return path
+
+
+def ls_files(path: Path) -> list[str]:
+    out = subprocess.run(
+        ["git", "-c", "core.fsmonitor=false", "ls-files", "-z"],
+        cwd=path, capture_output=True, check=True, env={**os.environ, **SAFE_GIT_ENV},
+    ).stdout
+    return [p for p in out.decode("utf-8", "replace").split("\0") if p]
+
+
+def export_commit(repo: git.Repo, commit: str, dest: Path) -> Path:
+    """Write the tree of ``commit`` into ``dest`` (no .git), using a throw-away index."""
+    dest.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="ratchet-index-") as tmp:
+        env = {**os.environ, **SAFE_GIT_ENV, "GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        gitdir = repo.git_dir
+        for args in (
+            ["read-tree", commit],
+            ["checkout-index", "-a", "-f", f"--prefix={dest}/"],
+        ):
+            proc = subprocess.run(
+                ["git", f"--git-dir={gitdir}", *args], env=env, capture_output=True, text=True
+            )
+            if proc.returncode != 0:
+                raise GitError(f"git {args[0]} failed: {proc.stderr.strip()}")
+    return dest
+
+
+@contextmanager
+def scratch_dir(prefix: str) -> Iterator[Path]:
+    d = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def commit_all(wt_path: Path, message: str, paths: list[str]) -> str:
+    """Stage ``paths`` in the worktree and commit them; return the new commit SHA."""
+    import git as gitmod
+
+    wt = _safe(gitmod.Repo(wt_path))
+    try:
+        wt.git.add("--", *paths)
+        wt.git.commit("-q", "--no-verify", "-m", message)
+    except gitmod.GitCommandError as exc:
+        raise GitError(f"git commit failed: {exc.stderr.strip()}") from exc
+    return wt.head.commit.hexsha
+
+
+def commit_message(title: str, rationale: str, attempt: int, before: int, after: int) -> str:
+    """The commit message of DESIGN.md §3: title, blank line, rationale, trailers."""
+    body = rationale.strip()
+    parts = [title.strip().splitlines()[0] if title.strip() else "Ratchet change", ""]
+    if body:
+        parts += [body, ""]
+    parts += [f"Ratchet-Attempt: {attempt}", f"Ratchet-Score: {before} -> {after}"]
+    return "\n".join(parts) + "\n"

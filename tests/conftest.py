@@ -1,0 +1,89 @@
+"""Shared fixtures: a scrubbed environment, real git repositories, and running `ratchet`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+# Nothing in the tests may reach the internet or write to the real home directory.
+_SCRUB_PREFIXES = ("GITHUB_", "ACTIONS_", "RUNNER_", "MINIMAX_", "MEM0_", "RATCHET_")
+for _name in list(os.environ):
+    if _name.startswith(_SCRUB_PREFIXES) or _name.endswith(("_API_KEY", "_TOKEN")):
+        del os.environ[_name]
+os.environ["MEM0_TELEMETRY"] = "false"
+
+VENV_BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(autouse=True)
+def _mem0_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MEM0_DIR", str(tmp_path_factory.getbasetemp() / "mem0-home"))
+
+
+GIT_ID = {
+    "GIT_AUTHOR_NAME": "Test User",
+    "GIT_AUTHOR_EMAIL": "test@example.invalid",
+    "GIT_COMMITTER_NAME": "Test User",
+    "GIT_COMMITTER_EMAIL": "test@example.invalid",
+}
+
+
+def git(cwd: Path, *args: str) -> str:
+    out = subprocess.run(
+        ["git", *args], cwd=cwd, env={**os.environ, **GIT_ID}, check=True,
+        capture_output=True, text=True,
+    )
+    return out.stdout.strip()
+
+
+def make_repo(path: Path, files: Mapping[str, str], branch: str = "main") -> Path:
+    """A real git repository at ``path`` with ``files`` committed on ``branch``."""
+    path.mkdir(parents=True, exist_ok=True)
+    for rel, text in files.items():
+        f = path / rel
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(text)
+    git(path, "init", "-q", "-b", branch)
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "-m", "initial")
+    return path
+
+
+def ratchet_env(home: Path, **extra: str) -> dict[str, str]:
+    """The environment a user's shell would give `ratchet`: PATH and HOME, nothing secret."""
+    home.mkdir(parents=True, exist_ok=True)
+    env = {
+        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "MEM0_TELEMETRY": "false",
+        "MEM0_DIR": str(home / ".mem0"),
+        "COLUMNS": "120",
+    }
+    env.update(extra)
+    return env
+
+
+def ratchet_exe() -> list[str]:
+    exe = VENV_BIN / "ratchet"
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "ratchet"]
+
+
+def run_ratchet(
+    args: list[str], env: Mapping[str, str], cwd: Path | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*ratchet_exe(), *args], env=dict(env), cwd=cwd, capture_output=True, text=True,
+        timeout=timeout, stdin=subprocess.DEVNULL,
+    )
+
+
+@pytest.fixture
+def have_bwrap() -> bool:
+    return shutil.which("bwrap") is not None
