@@ -1,0 +1,145 @@
+"""`ratchet doctor`: check the configuration, keys and reachability, and say what to fix."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from collections.abc import Callable
+
+from rich.console import Console
+from rich.markup import escape
+
+from ratchet import __version__
+from ratchet.errors import RatchetError
+from ratchet.redact import redactor_from_env
+
+Check = Callable[[], str]
+
+
+class Doctor:
+    def __init__(self) -> None:
+        self.console = Console(highlight=False)
+        self.redact = redactor_from_env()
+        self.failed = 0
+
+    def check(self, name: str, fn: Check) -> bool:
+        try:
+            detail = fn()
+        except RatchetError as exc:
+            self.failed += 1
+            self.console.print(f"[red]✗[/] {name}: {escape(self.redact(str(exc)))}")
+            if exc.hint:
+                self.console.print(f"    [dim]fix:[/] {escape(self.redact(exc.hint))}")
+            return False
+        except Exception as exc:  # report, never crash the doctor
+            self.failed += 1
+            self.console.print(f"[red]✗[/] {name}: {escape(self.redact(f'{type(exc).__name__}: {exc}'))}")
+            return False
+        self.console.print(f"[green]✓[/] {name}: {escape(self.redact(detail))}")
+        return True
+
+    def note(self, name: str, detail: str) -> None:
+        self.console.print(f"[yellow]•[/] {name}: {escape(self.redact(detail))}")
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from ratchet.session import RunOptions, build_settings
+    from ratchet.workspace import git as gitops
+
+    d = Doctor()
+    d.console.print(f"ratchet {__version__}, Python {sys.version.split()[0]}")
+    d.check("git", lambda: shutil.which("git") or _raise("git is not installed", "install git"))
+    state: dict[str, object] = {}
+
+    def repo_check() -> str:
+        repo = gitops.open_repo(args.repo.resolve())
+        state["repo"] = repo
+        return str(repo.working_dir)
+
+    if d.check("repository", repo_check):
+        def config_check() -> str:
+            s = build_settings(RunOptions(repo=args.repo), state["repo"], need_task=False)
+            state["settings"] = s
+            return (f"base branch {s.base_branch}; task: "
+                    f"{(s.task_text[:60] + '…') if len(s.task_text) > 60 else (s.task_text or '(none: pass --task)')}")
+
+        if d.check("config", config_check):
+            s = state["settings"]
+            d.check("test command", lambda: f"{s.test_command} ({s.test_command_source})"
+                    if s.test_command else _raise("no test command configured or detected",
+                                                  "set test_command in .github/ratchet.yml"))
+            from ratchet.memory.factory import choose_backend
+
+            d.note("memory backend", choose_backend(s.config.memory, os.environ))
+
+    def sandbox_check() -> str:
+        from ratchet.evaluate.sandbox import choose_sandbox
+
+        sb = choose_sandbox()
+        if sb.name == "none":
+            return ("none — tests run as a plain subprocess with a scrubbed environment; install "
+                    "bubblewrap (apt-get install bubblewrap) so they also cannot see this process")
+        return sb.name
+
+    d.check("test sandbox", sandbox_check)
+    _check_minimax(d, state.get("settings"))
+    _check_mem0(d, state)
+    if d.failed:
+        d.console.print(f"\n{d.failed} problem(s) found.")
+        return 1
+    d.console.print("\nAll checks passed.")
+    return 0
+
+
+def _raise(message: str, hint: str) -> str:
+    raise RatchetError(message, hint)
+
+
+def _check_minimax(d: Doctor, settings: object) -> None:
+    from ratchet.config import DEFAULT_BASE_URL, DEFAULT_MODEL, env_settings
+
+    env = env_settings(os.environ)
+    key = env["minimax_api_key"]
+    if not key:
+        d.note("MiniMax", "MINIMAX_API_KEY is not set — `ratchet run` needs it; `ratchet demo` "
+               "runs offline without it")
+        return
+    base = env["minimax_base_url"] or DEFAULT_BASE_URL
+    model = getattr(settings, "model", None) or env["model"] or DEFAULT_MODEL
+
+    def ping() -> str:
+        from ratchet.model.minimax import MiniMaxClient
+
+        client = MiniMaxClient(key, base_url=base, model=model, max_attempts=1, deadline=60.0,
+                               max_tokens=256)
+        client.complete([{"role": "user", "content": "Reply with the word OK."}])
+        return f"{base} answered as {model}"
+
+    d.check("MiniMax", ping)
+
+
+def _check_mem0(d: Doctor, state: dict[str, object]) -> None:
+    key = os.environ.get("MEM0_API_KEY", "").strip()
+    if not key:
+        return
+    host = (os.environ.get("MEM0_HOST", "").strip() or "https://api.mem0.ai").rstrip("/")
+
+    def ping() -> str:
+        from ratchet.memory.mem0_store import Mem0Store
+        from ratchet.memory.namespace import repo_namespace
+        from ratchet.workspace import git as gitops
+
+        repo = state.get("repo")
+        root = getattr(repo, "working_dir", None)
+        sd = gitops.state_dir(repo) if repo is not None else None
+        import tempfile
+        from pathlib import Path
+
+        store = Mem0Store(key, host=host, user_id=repo_namespace(Path(root) if root else None,
+                                                                  os.environ),
+                          state_dir=sd or Path(tempfile.mkdtemp()), max_attempts=1)
+        return store.ping()
+
+    d.check("Mem0", ping)

@@ -1,0 +1,183 @@
+"""GitHub event payload → Intent (what to do) or Skip (why not). Pure: no I/O.
+
+Events (DESIGN.md §1 "Intent", issue 4):
+- ``schedule`` / ``workflow_dispatch``: iterate on the configured task.
+- ``issue_comment`` created, starting with the trigger phrase: on an issue → task ``issue-<N>``;
+  on a pull request → continue that PR's task (resolved later from its head branch).
+- ``pull_request_review`` submitted on a Ratchet PR: remember it; ``changes_requested`` also
+  iterates.
+- ``pull_request`` closed on a Ratchet PR: remember merged (accepted) or closed (rejected).
+Anything else is a Skip with one line saying why.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+BRANCH_PREFIX = "ratchet/"
+
+
+@dataclass(frozen=True)
+class Actor:
+    login: str
+    id: int
+    type: str  # "User" | "Bot" | "Organization"
+
+
+@dataclass(frozen=True)
+class Intent:
+    action: str  # "iterate" | "feedback" | "closed"
+    event: str
+    actor: Actor | None  # None for schedule (no outside actor)
+    task_key: str | None = None  # None: resolve from the PR head branch or the config
+    issue_number: int | None = None  # where the task came from (issue tasks)
+    pr_number: int | None = None
+    comment_id: int | None = None  # the triggering comment (gets the 👀 reaction)
+    instructions: str = ""  # free text after the trigger phrase
+    review_id: int | None = None
+    review_state: str = ""
+    review_body: str = ""
+    merged: bool = False
+    head_sha: str = ""
+    needs_permission: bool = True
+    also_iterate: bool = False  # a review asking for changes: record it, then iterate
+
+
+@dataclass(frozen=True)
+class Skip:
+    reason: str
+
+
+def _actor(obj: Any) -> Actor | None:
+    if not isinstance(obj, Mapping):
+        return None
+    login, uid = obj.get("login"), obj.get("id")
+    if not isinstance(login, str) or not isinstance(uid, int):
+        return None
+    return Actor(login=login, id=uid, type=str(obj.get("type") or "User"))
+
+
+def task_key_from_branch(ref: str) -> str | None:
+    if isinstance(ref, str) and ref.startswith(BRANCH_PREFIX) and len(ref) > len(BRANCH_PREFIX):
+        key = ref[len(BRANCH_PREFIX):]
+        return key if key != "ledger" else None
+    return None
+
+
+def match_trigger(body: str, phrase: str) -> str | None:
+    """The instructions after ``phrase`` if ``body`` starts with it (case-insensitive), else None."""
+    text = body.lstrip()
+    if not text.lower().startswith(phrase.lower()):
+        return None
+    rest = text[len(phrase):]
+    if rest and not rest[0].isspace():  # "/agent nextly" is not the command
+        return None
+    return rest.strip()
+
+
+def _int(v: Any) -> int | None:
+    return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+
+def _same_repo(pr: Mapping[str, Any], repo: Mapping[str, Any]) -> bool:
+    head = pr.get("head") if isinstance(pr.get("head"), Mapping) else {}
+    head_repo = head.get("repo") if isinstance(head.get("repo"), Mapping) else {}
+    if "id" in head_repo and "id" in repo:
+        return head_repo.get("id") == repo.get("id")
+    return head_repo.get("full_name") == repo.get("full_name")
+
+
+def parse_event(event: str, payload: Mapping[str, Any], trigger_phrase: str) -> Intent | Skip:
+    """Decide what an event asks for. Never raises on a malformed payload: returns Skip."""
+    if not isinstance(payload, Mapping):
+        return Skip("the event payload is not a JSON object")
+    repo = payload.get("repository") if isinstance(payload.get("repository"), Mapping) else {}
+    sender = _actor(payload.get("sender"))
+    action = payload.get("action")
+
+    if event in ("schedule", "workflow_dispatch"):
+        return Intent(action="iterate", event=event, actor=sender, needs_permission=False)
+
+    if event == "issue_comment":
+        if action != "created":
+            return Skip(f"issue_comment {action!r}: only new comments trigger Ratchet")
+        comment = payload.get("comment") if isinstance(payload.get("comment"), Mapping) else None
+        issue = payload.get("issue") if isinstance(payload.get("issue"), Mapping) else None
+        if comment is None or issue is None or _int(issue.get("number")) is None:
+            return Skip("issue_comment payload without comment or issue")
+        body = comment.get("body") if isinstance(comment.get("body"), str) else ""
+        instructions = match_trigger(body, trigger_phrase)
+        if instructions is None:
+            return Skip(f"the comment does not start with {trigger_phrase!r}")
+        author = _actor(comment.get("user")) or sender
+        if author is None:
+            return Skip("the comment has no author")
+        number = issue["number"]
+        is_pr = isinstance(issue.get("pull_request"), Mapping)
+        return Intent(
+            action="iterate",
+            event=event,
+            actor=author,
+            task_key=None if is_pr else f"issue-{number}",
+            issue_number=None if is_pr else number,
+            pr_number=number if is_pr else None,
+            comment_id=_int(comment.get("id")),
+            instructions=instructions[:4000],
+        )
+
+    if event in ("pull_request_review", "pull_request"):
+        pr = payload.get("pull_request") if isinstance(payload.get("pull_request"), Mapping) else None
+        if pr is None or _int(pr.get("number")) is None:
+            return Skip(f"{event} payload without pull_request")
+        head = pr.get("head") if isinstance(pr.get("head"), Mapping) else {}
+        key = task_key_from_branch(str(head.get("ref") or ""))
+        if key is None:
+            return Skip(f"pull request #{pr['number']} is not a Ratchet pull request")
+        if not _same_repo(pr, repo):
+            return Skip(f"pull request #{pr['number']} comes from a fork; refused")
+        if event == "pull_request_review":
+            if action != "submitted":
+                return Skip(f"pull_request_review {action!r}: only submitted reviews count")
+            review = payload.get("review") if isinstance(payload.get("review"), Mapping) else None
+            if review is None:
+                return Skip("pull_request_review payload without review")
+            author = _actor(review.get("user")) or sender
+            if author is None:
+                return Skip("the review has no author")
+            state = str(review.get("state") or "").lower()
+            return Intent(
+                action="feedback",
+                event=event,
+                actor=author,
+                task_key=key,
+                pr_number=pr["number"],
+                review_id=_int(review.get("id")),
+                review_state=state,
+                review_body=str(review.get("body") or "")[:20000],
+                head_sha=str(head.get("sha") or ""),
+                also_iterate=state == "changes_requested",
+            )
+        if action != "closed":
+            return Skip(f"pull_request {action!r}: only closing is remembered")
+        return Intent(
+            action="closed",
+            event=event,
+            actor=sender,
+            task_key=key,
+            pr_number=pr["number"],
+            merged=bool(pr.get("merged")),
+            head_sha=str(head.get("sha") or ""),
+            needs_permission=False,  # closing/merging already needs write access on GitHub
+        )
+
+    return Skip(f"event {event!r} is not handled by Ratchet")
+
+
+_KEY_SAFE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+
+def is_valid_key(key: str) -> bool:
+    return bool(_KEY_SAFE.match(key)) and ".." not in key

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ratchet.errors import GitError
+from ratchet.workspace import git as gitops
+from tests.conftest import git, make_repo
+
+
+def test_worktree_branch_and_commit_leave_checkout_alone(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "r", {"a.py": "x = 1\n", "README": "hi\n"})
+    (root / "untracked.txt").write_text("mine\n")
+    repo = gitops.open_repo(root)
+    base = gitops.resolve_base_branch(repo, None)
+    assert base == "main"
+    sha = gitops.base_ref(repo, base)
+    tip = gitops.ensure_branch(repo, "ratchet/t", sha)
+    assert tip == sha
+    wt = gitops.worktree(repo, "ratchet/t", "t")
+    assert wt.is_relative_to(Path(repo.git_dir))
+    (wt / "a.py").write_text("x = 2\n")
+    msg = gitops.commit_message("Change x", "because", 1, 10, 20)
+    new = gitops.commit_all(wt, msg, ["a.py"])
+    assert git(root, "rev-parse", "ratchet/t") == new
+    body = git(root, "log", "-1", "--format=%B", "ratchet/t")
+    assert body.splitlines()[0] == "Change x"
+    assert "Ratchet-Attempt: 1" in body and "Ratchet-Score: 10 -> 20" in body
+    # the user's checkout: same branch, same files, untracked file untouched
+    assert git(root, "rev-parse", "--abbrev-ref", "HEAD") == "main"
+    assert (root / "a.py").read_text() == "x = 1\n"
+    assert (root / "untracked.txt").read_text() == "mine\n"
+    assert git(root, "status", "--porcelain") == "?? untracked.txt"
+
+
+def test_worktree_is_reset_when_dirty(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "r", {"a.py": "x = 1\n"})
+    repo = gitops.open_repo(root)
+    gitops.ensure_branch(repo, "ratchet/t", gitops.base_ref(repo, "main"))
+    wt = gitops.worktree(repo, "ratchet/t", "t")
+    (wt / "a.py").write_text("half-applied\n")
+    (wt / "junk.txt").write_text("junk\n")
+    wt2 = gitops.worktree(repo, "ratchet/t", "t")
+    assert wt2 == wt
+    assert (wt / "a.py").read_text() == "x = 1\n"
+    assert not (wt / "junk.txt").exists()
+
+
+def test_export_commit_has_no_git_dir(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "r", {"pkg/a.py": "x = 1\n"})
+    repo = gitops.open_repo(root)
+    dest = gitops.export_commit(repo, gitops.base_ref(repo, "main"), tmp_path / "out")
+    assert (dest / "pkg" / "a.py").read_text() == "x = 1\n"
+    assert not (dest / ".git").exists()
+
+
+def test_hooks_do_not_run(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "r", {"a.py": "x = 1\n"})
+    marker = tmp_path / "hook-ran"
+    hook = root / ".git" / "hooks" / "pre-commit"
+    hook.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    hook.chmod(0o755)
+    repo = gitops.open_repo(root)
+    gitops.ensure_branch(repo, "ratchet/t", gitops.base_ref(repo, "main"))
+    wt = gitops.worktree(repo, "ratchet/t", "t")
+    (wt / "a.py").write_text("x = 3\n")
+    gitops.commit_all(wt, "c\n", ["a.py"])
+    assert not marker.exists()
+
+
+def test_errors_say_what_to_do(tmp_path: Path) -> None:
+    (tmp_path / "plain").mkdir()
+    with pytest.raises(GitError, match="not a git repository") as info:
+        gitops.open_repo(tmp_path / "plain")
+    assert "git init" in info.value.hint
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    git(empty, "init", "-q", "-b", "main")
+    repo = gitops.open_repo(empty)
+    with pytest.raises(GitError, match="no base branch"):
+        gitops.resolve_base_branch(repo, None)
+    root = make_repo(tmp_path / "r", {"a": "1\n"})
+    with pytest.raises(GitError, match="does not exist"):
+        gitops.resolve_base_branch(gitops.open_repo(root), "develop")
