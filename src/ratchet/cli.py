@@ -57,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "demo`; proposals come from FILE, chosen by what memory holds)")
     p.add_argument("--quiet", action="store_true", help="print only the summary")
 
+    sub.add_parser("action", help="the GitHub Actions entrypoint (reads the GITHUB_* environment)",
+                   description="Run as a GitHub Action: read the event, check who asked, run one "
+                   "iteration, push ratchet/<task>, open or update its pull request, and keep a "
+                   "status comment. Configured through the environment (see action.yml).")
+
     p = sub.add_parser("history", help="show the remembered attempts",
                        description="Show what memory holds for this repository.")
     _add_repo(p)
@@ -99,6 +104,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ratchet.commands.run import cmd_run
 
             return cmd_run(args)
+        if args.command == "action":
+            from ratchet.commands.action import cmd_action
+
+            return cmd_action(args)
         if args.command == "history":
             from ratchet.commands.history import cmd_history
 

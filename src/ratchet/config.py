@@ -116,6 +116,7 @@ class Settings:
     mem0_api_key: str | None
     mem0_host: str
     iterations: int = 1
+    base_remote: bool = False  # CI: the base commit is origin/<base_branch>
 
     @property
     def protected_paths(self) -> list[str] | None:

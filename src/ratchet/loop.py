@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ratchet.config import Settings
-from ratchet.errors import EditError, EvalError, ModelError
+from ratchet.errors import EditError, EvalError, ModelError, ModelReplyError
 from ratchet.evaluate.report import NOT_FOUND, TIMEOUT, SuiteRun, Verdict
 from ratchet.memory.base import MemoryStore
 from ratchet.model.base import ChatModel
@@ -138,7 +138,7 @@ class Loop:
         next_attempt = max((r.attempt for r in history), default=0) + 1
 
         # baseline on the branch tip (cached by commit + command)
-        base_sha = gitops.base_ref(self.repo, s.base_branch or "main")
+        base_sha = gitops.base_ref(self.repo, s.base_branch or "main", s.base_remote)
         tip = gitops.ensure_branch(self.repo, self.branch, base_sha)
         wt = gitops.worktree(self.repo, self.branch, s.task_key)
         base_run = self.baseline(tip)
@@ -183,14 +183,17 @@ class Loop:
             except ModelError as exc:
                 rep.end_phase()
                 usage = getattr(model, "usage_total", None)
-                self._record(
-                    res,
-                    next_attempt,
-                    "error",
-                    detail=f"{type(exc).__name__}: {exc}",
-                    tokens=usage.total_tokens if isinstance(usage, Usage) else 0,
-                    score_before=score_before,
-                )
+                tokens = usage.total_tokens if isinstance(usage, Usage) else 0
+                if isinstance(exc, ModelReplyError):
+                    # the model answered, but not usably even after the repair call: a
+                    # completed attempt with outcome "invalid", not an infrastructure failure
+                    self._record(res, next_attempt, "invalid", tokens=tokens,
+                                 detail=f"unusable reply after the repair call: {exc}",
+                                 score_before=score_before)
+                    rep.warn(f"{exc}" + (f" — {exc.hint}" if exc.hint else ""))
+                    return res
+                self._record(res, next_attempt, "error", tokens=tokens,
+                             detail=f"{type(exc).__name__}: {exc}", score_before=score_before)
                 raise
             rep.end_phase()
             res.usage = res.usage + answer.usage

@@ -22,7 +22,9 @@ class Reporter:
         file: TextIO | None = None,
         quiet: bool = False,
         live: bool | None = None,
+        on_phase: Callable[[str], None] | None = None,
     ) -> None:
+        self.on_phase = on_phase
         self.redact = redact
         self.console = Console(file=file or sys.stderr, highlight=False, soft_wrap=True)
         self.quiet = quiet
@@ -38,6 +40,11 @@ class Reporter:
         self.end_phase()
         self._phase = name
         self._started = time.monotonic()
+        if self.on_phase is not None:
+            try:
+                self.on_phase(name)
+            except Exception as exc:  # progress reporting must never break a run
+                self.console.print(f"[yellow]warning:[/] progress update failed: {exc}")
         if self.quiet:
             return
         if self.live:

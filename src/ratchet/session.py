@@ -43,14 +43,22 @@ class RunOptions:
     base_branch: str | None = None
     offline_playbook: Path | None = None
     model: str | None = None
+    config_path: str = CONFIG_PATH
+    default_base: str | None = None  # first guess for the base (CI: the repository default)
+    remote_base: bool = False  # CI: the base is origin/<base>, just fetched
 
 
-def load_repo_config(repo: git.Repo, base_branch: str) -> tuple[RepoConfig, str]:
+def load_repo_config(
+    repo: git.Repo, base_branch: str, path: str = CONFIG_PATH, remote: bool = False
+) -> tuple[RepoConfig, str]:
     """The repository config from the base branch; (config, where it came from)."""
-    sha = gitops.base_ref(repo, base_branch)
-    text = gitops.show_file(repo, sha, CONFIG_PATH)
+    sha = gitops.base_ref(repo, base_branch, prefer_remote=remote)
+    text = gitops.show_file(repo, sha, path)
     if text is not None:
-        return parse_repo_config(text, f"{CONFIG_PATH} (on {base_branch})"), f"{base_branch}"
+        return parse_repo_config(text, f"{path} (on {base_branch})"), f"{base_branch}"
+    if path != CONFIG_PATH:
+        raise ConfigError(f"config file {path} is not on branch {base_branch}",
+                          "commit it there, or fix the `config` input")
     return RepoConfig(), "defaults"
 
 
@@ -74,11 +82,11 @@ def build_settings(
     probe_base = opts.base_branch
     # the config may name the base branch, but it is read from the base branch: resolve a first
     # guess, read, then honour base_branch from the config if no flag was given
-    base = gitops.resolve_base_branch(repo, probe_base)
-    cfg, _ = load_repo_config(repo, base)
+    base = gitops.resolve_base_branch(repo, probe_base or opts.default_base)
+    cfg, _ = load_repo_config(repo, base, opts.config_path, opts.remote_base)
     if not probe_base and cfg.base_branch and cfg.base_branch != base:
         base = gitops.resolve_base_branch(repo, cfg.base_branch)
-        cfg, _ = load_repo_config(repo, base)
+        cfg, _ = load_repo_config(repo, base, opts.config_path, opts.remote_base)
 
     task_text = (opts.task or cfg.task or "").strip()
     if need_task and not task_text:
@@ -121,4 +129,5 @@ def build_settings(
         mem0_api_key=env["mem0_api_key"],
         mem0_host=check_url("MEM0_HOST", env["mem0_host"]),
         iterations=opts.iterations,
+        base_remote=opts.remote_base,
     )

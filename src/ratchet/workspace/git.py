@@ -106,8 +106,11 @@ def resolve_base_branch(repo: git.Repo, configured: str | None) -> str:
     )
 
 
-def base_ref(repo: git.Repo, branch: str) -> str:
-    sha = _rev(repo, f"refs/heads/{branch}") or _rev(repo, f"origin/{branch}")
+def base_ref(repo: git.Repo, branch: str, prefer_remote: bool = False) -> str:
+    """The commit of the base branch: the local branch, or ``origin/<branch>`` (first when
+    ``prefer_remote``, as in CI where origin was just fetched)."""
+    local, remote = _rev(repo, f"refs/heads/{branch}"), _rev(repo, f"refs/remotes/origin/{branch}")
+    sha = (remote or local) if prefer_remote else (local or remote)
     if sha is None:
         raise GitError(f"base branch {branch!r} has no commits", "commit something first")
     return sha

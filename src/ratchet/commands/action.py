@@ -1,0 +1,466 @@
+"""`ratchet action`: the GitHub Actions entrypoint.
+
+Reads the Actions environment exactly as given (so tests can point it at fakes), decides from
+the event what to do (intent.py), checks who asked (collaborator permission API), then runs one
+iteration and publishes it: push `ratchet/<task>` with a lease, open or update the task's one
+PR, keep a sticky status comment, and write the step summary and outputs. The attempt is
+recorded before anything is published. It never ends silently: failures are reported in the
+status comment too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ratchet.config import DEFAULT_TRIGGER, slugify
+from ratchet.errors import ConfigError, RatchetError
+from ratchet.intent import Intent, Skip, parse_event, task_key_from_branch
+from ratchet.progress import Reporter
+from ratchet.records import KEPT_OUTCOMES, MemoryRecord
+from ratchet.redact import redactor_from_env
+
+WRITE_ROLES = frozenset({"admin", "maintain", "write"})
+PHASES = (
+    ("recalling", "recalling memory"),
+    ("asking", "asking MiniMax M3"),
+    ("testing", "testing"),
+    ("publishing", "publishing"),
+)
+
+
+@dataclass(frozen=True)
+class ActionEnv:
+    event_name: str
+    event_path: str
+    repository: str
+    api_url: str
+    server_url: str
+    workspace: Path
+    run_id: str
+    run_attempt: str
+    output: str | None
+    summary: str | None
+    token: str
+    trigger_phrase: str | None
+    task: str | None
+    test_command: str | None
+    config: str | None
+    allowed_bot_ids: frozenset[int]
+
+    @property
+    def run_url(self) -> str:
+        return f"{self.server_url}/{self.repository}/actions/runs/{self.run_id}"
+
+    @classmethod
+    def from_environ(cls, env: Mapping[str, str]) -> ActionEnv:
+        def get(name: str, default: str = "") -> str:
+            return env.get(name, "").strip() or default
+
+        missing = [n for n in ("GITHUB_EVENT_NAME", "GITHUB_EVENT_PATH", "GITHUB_REPOSITORY")
+                   if not get(n)]
+        if missing:
+            raise ConfigError(
+                f"{', '.join(missing)} not set: `ratchet action` runs inside GitHub Actions",
+                "use `ratchet run` on a local checkout",
+            )
+        token = get("GITHUB_TOKEN") or get("INPUT_GITHUB_TOKEN")
+        if not token:
+            raise ConfigError("GITHUB_TOKEN is not set",
+                              "pass `github_token: ${{ secrets.GITHUB_TOKEN }}` to the action")
+        bots: set[int] = set()
+        for part in get("RATCHET_ALLOWED_BOT_IDS").replace(" ", ",").split(","):
+            if part:
+                if not part.isdigit():
+                    raise ConfigError(f"allowed_bot_ids: {part!r} is not a numeric user id",
+                                      "list numeric GitHub user ids, e.g. 41898282")
+                bots.add(int(part))
+        return cls(
+            event_name=get("GITHUB_EVENT_NAME"),
+            event_path=get("GITHUB_EVENT_PATH"),
+            repository=get("GITHUB_REPOSITORY"),
+            api_url=get("GITHUB_API_URL", "https://api.github.com").rstrip("/"),
+            server_url=get("GITHUB_SERVER_URL", "https://github.com").rstrip("/"),
+            workspace=Path(get("GITHUB_WORKSPACE", os.getcwd())),
+            run_id=get("GITHUB_RUN_ID", "0"),
+            run_attempt=get("GITHUB_RUN_ATTEMPT", "1"),
+            output=get("GITHUB_OUTPUT") or None,
+            summary=get("GITHUB_STEP_SUMMARY") or None,
+            token=token,
+            trigger_phrase=get("RATCHET_TRIGGER_PHRASE") or None,
+            task=get("RATCHET_TASK") or None,
+            test_command=get("RATCHET_TEST_COMMAND") or None,
+            config=get("RATCHET_CONFIG") or None,
+            allowed_bot_ids=frozenset(bots),
+        )
+
+
+class Status:
+    """The sticky status comment of one task (edited in place; never a second one)."""
+
+    def __init__(self, gh: Any, number: int | None, task_key: str, aenv: ActionEnv,
+                 trigger: str, warn: Callable[[str], None]) -> None:
+        self.gh, self.number, self.key, self.aenv, self.trigger = gh, number, task_key, aenv, trigger
+        self.warn = warn
+        self.pr_url: str | None = None
+
+    def post(self, **kw: Any) -> None:
+        if self.number is None:
+            return
+        from ratchet.github.render import status_comment, status_marker
+
+        body = status_comment(task_key=self.key, run_url=self.aenv.run_url,
+                              trigger_phrase=self.trigger, pr_url=self.pr_url, **kw)
+        try:
+            self.gh.upsert_comment(self.number, status_marker(self.key), body)
+        except RatchetError as exc:  # progress must never fail the run
+            self.warn(f"could not update the status comment: {exc}")
+
+    def phase(self, loop_phase: str) -> None:
+        text = loop_phase.lower()
+        if "recall" in text:
+            name = "recalling"
+        elif "asking" in text:
+            name = "asking"
+        elif "test" in text:
+            name = "testing"
+        else:
+            name = "publishing"
+        self.post(phase=name, result=None)
+
+
+def cmd_action(args: argparse.Namespace) -> int:
+    from ratchet.github import actions
+
+    aenv = ActionEnv.from_environ(os.environ)
+    redact = redactor_from_env()
+    for secret in (aenv.token, os.environ.get("MINIMAX_API_KEY", ""),
+                   os.environ.get("MEM0_API_KEY", "")):
+        if secret:
+            actions.mask(secret)
+    try:
+        payload = json.loads(Path(aenv.event_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        print(f"ratchet: cannot read the event payload {aenv.event_path}: {exc}; nothing to do")
+        actions.set_outputs(aenv.output, {"outcome": "skipped"})
+        return 0
+    return Action(aenv, payload, redact).run()
+
+
+class Action:
+    def __init__(self, aenv: ActionEnv, payload: Mapping[str, Any],
+                 redact: Callable[[str], str]) -> None:
+        self.aenv, self.payload, self.redact = aenv, payload, redact
+        self.reporter = Reporter(redact=redact, live=False)
+        self.status: Status | None = None
+        self.outputs: dict[str, str | int | None] = {"outcome": "skipped"}
+
+    # -- entry ------------------------------------------------------------------------------
+    def run(self) -> int:
+        from ratchet.github import actions
+
+        try:
+            return self._run()
+        except RatchetError as exc:
+            self.outputs["outcome"] = "error"
+            if self.status is not None:
+                self.status.post(phase=None, result=None,
+                                 error=f"{exc}" + (f"\n\n{exc.hint}" if exc.hint else ""))
+            raise
+        finally:
+            actions.set_outputs(self.aenv.output, self.outputs)
+
+    def _run(self) -> int:
+        from ratchet.github.client import GitHubClient
+        from ratchet.workspace import git as gitops
+        from ratchet.workspace.gitcmd import auth_env
+
+        a = self.aenv
+        repo_meta = self.payload.get("repository") if isinstance(self.payload, Mapping) else None
+        default_branch = (repo_meta or {}).get("default_branch") if isinstance(
+            repo_meta, Mapping) else None
+        self.git_env = auth_env(a.token, a.server_url)
+        repo = gitops.open_repo(a.workspace)
+        self.repo = repo
+        root = Path(repo.working_dir)
+        # the trigger phrase may come from the config on the default branch
+        base_guess = str(default_branch or "main")
+        from ratchet.github.branch import fetch_branch
+
+        if fetch_branch(root, base_guess, self.git_env) is None:
+            raise ConfigError(f"the base branch {base_guess!r} is not on origin",
+                              "check the repository's default branch")
+        from ratchet.session import load_repo_config
+
+        cfg, _ = load_repo_config(repo, base_guess, a.config or ".github/ratchet.yml", True)
+        trigger = a.trigger_phrase or cfg.trigger_phrase or DEFAULT_TRIGGER
+        intent = parse_event(a.event_name, self.payload, trigger)
+        if isinstance(intent, Skip):
+            print(f"ratchet: {intent.reason}; nothing to do")
+            return 0
+        gh = GitHubClient(a.token, a.repository, api_url=a.api_url)
+        self.gh = gh
+        if not self._authorised(intent):
+            return 0
+        key = self._task_key(intent, cfg.task)
+        if key is None:
+            return 0
+        if intent.comment_id is not None:
+            gh.react(intent.comment_id, "eyes")
+        branch = f"ratchet/{key}"
+        pr = gh.find_task_pr(key, branch)
+        target = intent.issue_number or intent.pr_number or (pr.number if pr else None)
+        self.status = Status(gh, target, key, a, trigger, self.reporter.warn)
+        if pr is not None:
+            self.status.pr_url = pr.url
+        self.outputs.update(branch=branch, pr_number=pr.number if pr else None,
+                            pr_url=pr.url if pr else None)
+
+        store = self._store(repo, key, cfg)
+        if intent.action == "closed":
+            return self._closed(intent, key, store, pr)
+        if intent.action == "feedback":
+            self._feedback(intent, key, store)
+            if not intent.also_iterate:
+                self.status.post(phase=None, result=None,
+                                 notice="Review remembered: the next iteration will take it "
+                                 "into account.")
+                self.outputs["outcome"] = "feedback"
+                return 0
+        return self._iterate(intent, key, base_guess, store, pr, trigger)
+
+    # -- who may ask --------------------------------------------------------------------------
+    def _authorised(self, intent: Intent) -> bool:
+        if not intent.needs_permission:
+            return True
+        actor = intent.actor
+        if actor is None:
+            print("ratchet: the event has no actor; ignored")
+            return False
+        if actor.type == "Bot" or actor.login.endswith("[bot]"):
+            if actor.id in self.aenv.allowed_bot_ids:
+                return True
+            print(f"ratchet: {actor.login} is a bot not in allowed_bot_ids; ignored")
+            return False
+        role = self.gh.permission(actor.login)
+        if role not in WRITE_ROLES:
+            print(f"ratchet: {actor.login} has {role} permission (write needed); ignored")
+            return False
+        return True
+
+    def _task_key(self, intent: Intent, config_task: str | None) -> str | None:
+        if intent.task_key:
+            return intent.task_key
+        if intent.pr_number is not None:  # a comment on a pull request
+            pull = self.gh.pull(intent.pr_number)
+            key = task_key_from_branch(pull.head_ref)
+            if key is None:
+                print(f"ratchet: #{intent.pr_number} is not a Ratchet pull request; ignored")
+                return None
+            if pull.head_repo_full_name and pull.head_repo_full_name != self.aenv.repository:
+                print(f"ratchet: #{intent.pr_number} comes from a fork; refused")
+                return None
+            return key
+        task = self.aenv.task or config_task
+        if not task:
+            raise ConfigError(
+                f"the {intent.event} event needs a task, and none is configured",
+                "set `task:` in .github/ratchet.yml or the action's `task` input",
+            )
+        return slugify(task)
+
+    # -- memory -------------------------------------------------------------------------------
+    def _store(self, repo: Any, key: str, cfg: Any):
+        from ratchet.memory.factory import choose_backend, open_store
+        from ratchet.workspace import git as gitops
+
+        backend = choose_backend(cfg.memory, os.environ)
+        return open_store(backend, repo_path=Path(repo.working_dir),
+                          state_dir=gitops.state_dir(repo), warn=self.reporter.warn,
+                          git_env=self.git_env)
+
+    def _feedback(self, intent: Intent, key: str, store: Any) -> None:
+        from ratchet.sanitize import clean_user_text
+
+        parts = [f"Review ({intent.review_state or 'commented'}) by @{intent.actor.login}"
+                 if intent.actor else "Review"]
+        if intent.review_body.strip():
+            parts.append(clean_user_text(intent.review_body, 4000))
+        if intent.review_id is not None and intent.pr_number is not None:
+            review = self.gh.review(intent.pr_number, intent.review_id)
+            for c in review.comments[:30]:
+                path, line, body = c
+                parts.append(f"{path}:{line}: {clean_user_text(body, 800)}")
+        store.add(MemoryRecord(
+            kind="feedback", task=key, outcome=intent.review_state or "commented",
+            detail="\n".join(parts)[:2000], branch=f"ratchet/{key}", pr=intent.pr_number,
+            run_id=self._run_id(),
+        ))
+
+    def _closed(self, intent: Intent, key: str, store: Any, pr: Any) -> int:
+        from ratchet.github.branch import delete_with_lease
+
+        outcome = "accepted" if intent.merged else "rejected"
+        attempts = [r for r in store.records(key) if r.kind == "attempt"]
+        kept = [r for r in attempts if r.outcome in KEPT_OUTCOMES and r.commit]
+        titles = "; ".join(r.title for r in kept[-10:])
+        store.add(MemoryRecord(
+            kind="outcome", task=key, outcome=outcome, pr=intent.pr_number,
+            detail=(f"pull request #{intent.pr_number} was "
+                    f"{'merged' if intent.merged else 'closed without merging'}: {titles}"),
+            branch=f"ratchet/{key}", run_id=self._run_id(),
+        ))
+        if not intent.merged:  # the rejected approach is never proposed again
+            for r in kept:
+                store.add(MemoryRecord(
+                    kind="outcome", task=key, outcome="rejected", attempt=r.attempt,
+                    title=r.title, patch_sha256=r.patch_sha256, files=r.files,
+                    pr=intent.pr_number, run_id=self._run_id(),
+                    detail=f"rejected with pull request #{intent.pr_number}",
+                ))
+        if intent.head_sha:
+            delete_with_lease(Path(self.repo.working_dir), f"ratchet/{key}", intent.head_sha,
+                              self.git_env)
+        self.outputs["outcome"] = outcome
+        print(f"ratchet: remembered that #{intent.pr_number} was {outcome}")
+        return 0
+
+    def _run_id(self) -> str:
+        return f"gh-{self.aenv.run_id}-{self.aenv.run_attempt}"
+
+    # -- one iteration ---------------------------------------------------------------------
+    def _task_text(self, intent: Intent, key: str, config_task: str | None) -> str:
+        from ratchet.sanitize import clean_user_text
+
+        number = intent.issue_number
+        if number is None and key.startswith("issue-") and key[6:].isdigit():
+            number = int(key[6:])
+        if number is None:
+            text = self.aenv.task or config_task or key
+        else:
+            issue = self.gh.issue(number)
+            roles: dict[str, bool] = {}
+            lines = [f"Issue #{number}: {clean_user_text(issue.title, 300)}", "",
+                     clean_user_text(issue.body or "", 8000)]
+            for c in issue.comments[:50]:
+                if c.author not in roles:
+                    roles[c.author] = (c.author_type != "Bot"
+                                       and self.gh.permission(c.author) in WRITE_ROLES)
+                if roles[c.author] and not c.body.lstrip().startswith("<!-- ratchet"):
+                    lines += ["", f"Comment by @{c.author}:", clean_user_text(c.body, 2000)]
+            text = "\n".join(lines)
+        if intent.instructions:
+            text += f"\n\nInstructions from @{intent.actor.login if intent.actor else '?'}: "
+            text += clean_user_text(intent.instructions, 2000)
+        return text
+
+    def _iterate(self, intent: Intent, key: str, base: str, store: Any, pr: Any,
+                 trigger: str) -> int:
+        from ratchet.commands.run import make_model_factory
+        from ratchet.evaluate.sandbox import choose_sandbox
+        from ratchet.github import actions
+        from ratchet.github.branch import inspect, push_with_lease
+        from ratchet.loop import Loop
+        from ratchet.session import RunOptions, build_settings
+        from ratchet.workspace import git as gitops
+        from ratchet.workspace.gitcmd import git
+
+        a = self.aenv
+        repo = self.repo
+        root = Path(repo.working_dir)
+        branch = f"ratchet/{key}"
+        status = self.status
+        assert status is not None
+        status.post(phase="recalling", result=None)
+        opts0 = RunOptions(repo=root, task="-", task_key=key, test_command=a.test_command,
+                           default_base=base, remote_base=True,
+                           config_path=a.config or ".github/ratchet.yml")
+        settings = build_settings(opts0, repo)
+        base_sha = gitops.base_ref(repo, settings.base_branch or base, True)
+        remote = inspect(root, branch, base_sha, self.git_env)
+        if remote.foreign_authors:
+            msg = (f"Someone other than Ratchet pushed to `{branch}` "
+                   f"({', '.join(remote.foreign_authors)}), so Ratchet stops pushing to it. "
+                   "Close the pull request (or delete the branch) to let Ratchet start over.")
+            status.post(phase=None, result=None, notice=msg)
+            self.outputs["outcome"] = "blocked"
+            print(f"ratchet: {msg}")
+            return 0
+        # the task branch starts from origin's tip (or the base if there is none yet)
+        git(root, "update-ref", f"refs/heads/{branch}", remote.sha or base_sha)
+        task_text = self._task_text(intent, key, settings.config.task)
+        settings = build_settings(
+            RunOptions(repo=root, task=task_text, task_key=key, test_command=a.test_command,
+                       default_base=base, remote_base=True,
+                       config_path=a.config or ".github/ratchet.yml"),
+            repo,
+        )
+        self.reporter.on_phase = status.phase
+        loop = Loop(settings=settings, repo=repo, store=store,
+                    model_factory=make_model_factory(settings, None), reporter=self.reporter,
+                    run_id=self._run_id(), sandbox=choose_sandbox())
+        with actions.group("ratchet: one iteration"):
+            result = loop.iterate()
+        self.reporter.close()
+        self.reporter.on_phase = None
+        self.outputs.update(outcome=result.outcome, score=result.score_after
+                            if result.score_after is not None else result.score_before)
+
+        # publish: push (with a lease), then open or update the one PR
+        if result.commit:
+            status.post(phase="publishing", result=None)
+            push_with_lease(root, result.commit, branch, remote.sha, self.git_env)
+        records = store.records(key)
+        tip_on_origin = result.commit or remote.sha
+        if tip_on_origin and tip_on_origin != base_sha:
+            pr = self._upsert_pr(pr, key, branch, settings, result, records, trigger)
+            if result.records and pr is not None:
+                last = result.records[-1]
+                try:
+                    store.update(last.replace(pr=pr.number))
+                except RatchetError as exc:
+                    self.reporter.warn(f"could not add the PR number to memory: {exc}")
+        summary = self._result_map(result, pr)
+        status.pr_url = pr.url if pr else None
+        status.post(phase=None, result=summary)
+        from ratchet.github.render import step_summary
+
+        actions.append_summary(a.summary, step_summary(task_key=key, result=summary,
+                                                       records=records, run_url=a.run_url,
+                                                       redact=self.redact))
+        self.outputs.update(branch=branch, pr_number=pr.number if pr else None,
+                            pr_url=pr.url if pr else None)
+        print(self.redact(f"ratchet: {result.outcome}: {result.title or result.detail}"))
+        return 0
+
+    def _upsert_pr(self, pr: Any, key: str, branch: str, settings: Any, result: Any,
+                   records: list[MemoryRecord], trigger: str) -> Any:
+        from ratchet.github.render import pr_body
+
+        body = pr_body(task_key=key, task_text=settings.task_text,
+                       latest_outcome=result.outcome, score_before=result.score_before,
+                       score_after=result.score_after, records=records,
+                       run_url=self.aenv.run_url, trigger_phrase=trigger, redact=self.redact)
+        first_line = settings.task_text.strip().splitlines()[0] if settings.task_text else key
+        title = f"Ratchet: {first_line}"[:120]
+        if pr is None:
+            return self.gh.create_pr(branch, settings.base_branch, title, body)
+        return self.gh.update_pr(pr.number, body=body)
+
+    def _result_map(self, result: Any, pr: Any) -> dict[str, Any]:
+        return {
+            "title": result.title,
+            "outcome": result.outcome,
+            "score_before": result.score_before,
+            "score_after": result.score_after,
+            "tokens": result.usage.total_tokens,
+            "commit": result.commit,
+            "branch": result.branch,
+            "pr_url": pr.url if pr else None,
+            "detail": result.detail,
+        }

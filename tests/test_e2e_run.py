@@ -1,0 +1,203 @@
+"""End to end: three `ratchet run` processes on a real git repository, a scripted fake MiniMax
+on 127.0.0.1, the real test suite, and the local memory. Asserts only what a user can observe:
+commits on the task branch, `ratchet history --json`, the prompts the model received, and the
+untouched checkout."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import git, make_repo, ratchet_env, run_ratchet
+from tests.fakes.minimax_server import FakeMiniMax, Reply
+
+pytestmark = pytest.mark.e2e
+
+SECRET = "sk-test-secret-value-0042"
+
+OPS = '''def add(a, b):
+    return a - b
+
+
+def sub(a, b):
+    return a - b
+
+
+def mul(a, b):
+    raise NotImplementedError
+'''
+
+TESTS = '''import os
+from pathlib import Path
+
+from calc.ops import add, mul, sub
+
+
+def test_add():
+    assert add(2, 3) == 5
+
+
+def test_sub():
+    assert sub(5, 3) == 2
+
+
+def test_mul():
+    assert mul(4, 3) == 12
+
+
+def test_no_secret_is_visible():
+    secret = "sk-test-secret-" + "value-0042"
+    assert all(secret not in v for v in os.environ.values())
+    for env in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            assert secret.encode() not in env.read_bytes(), env
+        except OSError:
+            pass
+'''
+
+CONFIG = """task: Make the calculator correct
+test_command: python -m pytest -q
+"""
+
+
+def proposal(title: str, path: str, search: str, replace: str) -> Reply:
+    return Reply(content=json.dumps({
+        "title": title,
+        "rationale": f"{title}: the failing test shows it.",
+        "edits": [{"path": path, "search": search, "replace": replace}],
+    }))
+
+
+FIX_ADD = proposal("Fix add", "calc/ops.py", "def add(a, b):\n    return a - b",
+                   "def add(a, b):\n    return a + b")
+BREAK_SUB = proposal("Make sub symmetric", "calc/ops.py", "def sub(a, b):\n    return a - b",
+                     "def sub(a, b):\n    return a + b")
+IMPL_MUL = proposal("Implement mul", "calc/ops.py", "    raise NotImplementedError",
+                    "    return a * b")
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "calc-repo", {
+        "calc/__init__.py": "",
+        "calc/ops.py": OPS,
+        "tests/test_ops.py": TESTS,
+        ".github/ratchet.yml": CONFIG,
+        "pytest.ini": "[pytest]\npythonpath = .\n",
+    })
+
+
+def history(repo: Path, env: dict[str, str]) -> list[dict[str, object]]:
+    out = run_ratchet(["history", "--repo", str(repo), "--json"], env)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_three_runs_ratchet_forward(repo: Path, tmp_path: Path) -> None:
+    with FakeMiniMax() as fake:
+        fake.script(FIX_ADD, BREAK_SUB, BREAK_SUB, IMPL_MUL)
+        env = ratchet_env(tmp_path / "home", MINIMAX_API_KEY=SECRET, MINIMAX_BASE_URL=fake.url)
+
+        first = run_ratchet(["run", "--repo", str(repo)], env)
+        assert first.returncode == 0, first.stderr
+        assert "improved" in first.stderr
+        second = run_ratchet(["run", "--repo", str(repo)], env)
+        assert second.returncode == 0, second.stderr
+        assert "regressed" in second.stderr
+        third = run_ratchet(["run", "--repo", str(repo)], env)
+        assert third.returncode == 0, third.stderr
+        requests = [r.json for r in fake.requests]
+
+    branch = "ratchet/make-the-calculator-correct"
+    # commits: only the two non-regressing changes, with the trailers of DESIGN.md
+    subjects = git(repo, "log", "--format=%s", f"main..{branch}").splitlines()
+    assert subjects == ["Implement mul", "Fix add"]
+    body = git(repo, "log", "-1", "--format=%B", branch)
+    assert "Ratchet-Attempt: 4" in body and "Ratchet-Score: 75 -> 100" in body
+    final = git(repo, "show", f"{branch}:calc/ops.py")
+    assert "return a + b" in final and "return a * b" in final
+    assert "def sub(a, b):\n    return a - b" in final  # the regression never landed
+
+    # memory: every attempt, including the regressed one and the refused repeat
+    recs = history(repo, env)
+    assert [(r["attempt"], r["outcome"]) for r in recs] == [
+        (1, "improved"), (2, "regressed"), (3, "repeat"), (4, "improved")]
+    assert recs[0]["score_before"] == 50 and recs[0]["score_after"] == 75
+    assert recs[1]["score_after"] == 50 and recs[1]["commit"] == ""
+    assert recs[2]["patch_sha256"] == recs[1]["patch_sha256"]
+    assert recs[3]["commit"] and recs[3]["score_after"] == 100
+
+    # the prompts carried the earlier attempts; the repeat was refused before any test ran
+    assert len(requests) == 4
+    prompt3 = json.dumps(requests[2]["messages"])
+    assert "Make sub symmetric" in prompt3 and "regressed" in prompt3 and "Fix add" in prompt3
+    retry = json.dumps(requests[3]["messages"])
+    assert "identical to attempt 2" in retry
+
+    # the secret never reached the test command, and no output leaked it
+    for out in (first, second, third):
+        assert SECRET not in out.stdout + out.stderr
+
+    # the user's checkout is untouched
+    assert git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "main"
+    assert git(repo, "status", "--porcelain") == ""
+    assert (repo / "calc" / "ops.py").read_text() == OPS
+
+
+def test_missing_key_and_not_a_repo_fail_clearly(tmp_path: Path, repo: Path) -> None:
+    env = ratchet_env(tmp_path / "home")
+    out = run_ratchet(["run", "--repo", str(repo)], env)
+    assert out.returncode == 1
+    assert "MINIMAX_API_KEY is not set" in out.stderr and "hint:" in out.stderr
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    out = run_ratchet(["run", "--repo", str(plain), "--task", "x"], {**env, "MINIMAX_API_KEY": "k"})
+    assert out.returncode == 1 and "not a git repository" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_bad_config_names_the_key(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", {".github/ratchet.yml": "tset_command: pytest\n", "a.py": ""})
+    out = run_ratchet(["run", "--repo", str(repo)], ratchet_env(tmp_path / "h", MINIMAX_API_KEY="k"))
+    assert out.returncode == 1
+    assert "tset_command" in out.stderr and "allowed keys" in out.stderr
+
+
+def test_unreachable_api_records_an_error(tmp_path: Path, repo: Path) -> None:
+    with FakeMiniMax() as fake:
+        dead = fake.url
+    env = ratchet_env(tmp_path / "home", MINIMAX_API_KEY="k", MINIMAX_BASE_URL=dead)
+    out = run_ratchet(["run", "--repo", str(repo)], env)
+    assert out.returncode == 1, out.stderr
+    assert "Traceback" not in out.stderr
+    recs = history(repo, env)
+    assert [r["outcome"] for r in recs] == ["error"]
+    assert git(repo, "log", "--format=%s", "main..ratchet/make-the-calculator-correct") == ""
+
+
+def test_malformed_reply_after_repair_is_invalid(tmp_path: Path, repo: Path) -> None:
+    bad = Reply(content="I think we should fix add. {\"title\": ")
+    with FakeMiniMax() as fake:
+        fake.script(bad, bad)
+        env = ratchet_env(tmp_path / "home", MINIMAX_API_KEY="k", MINIMAX_BASE_URL=fake.url)
+        out = run_ratchet(["run", "--repo", str(repo)], env)
+        assert len(fake.requests) == 2  # the reply, then exactly one repair call
+        repair = json.dumps(fake.requests[1].json["messages"])
+    assert out.returncode == 0, out.stderr
+    assert "I think we should fix add" in repair
+    assert [r["outcome"] for r in history(repo, env)] == ["invalid"]
+
+
+def test_missing_test_command_and_hanging_suite(tmp_path: Path) -> None:
+    files = {"a.py": "x = 1\n", ".github/ratchet.yml": "task: t\ntest_command: no-such-cmd-xyz\n"}
+    repo = make_repo(tmp_path / "r", files)
+    env = ratchet_env(tmp_path / "h", MINIMAX_API_KEY="k", MINIMAX_BASE_URL="http://127.0.0.1:9")
+    out = run_ratchet(["run", "--repo", str(repo)], env)
+    assert out.returncode == 1 and "test command was not found" in out.stderr
+    hang = make_repo(tmp_path / "h2", {
+        "a.py": "x = 1\n",
+        ".github/ratchet.yml": "task: t\ntest_command: sleep 600\ntest_timeout: 10\n"})
+    out = run_ratchet(["run", "--repo", str(hang)], env, timeout=120)
+    assert out.returncode == 1 and "did not finish within 10s" in out.stderr
