@@ -1,0 +1,409 @@
+"""Where the repository's test command runs: a scrubbed environment inside the best isolation
+this machine offers.
+
+Environment: :func:`safe_env` builds the child environment from an ALLOWLIST (``PATH``, locale,
+``TZ``, toolchain locations, ...) and then forces ``HOME``/``TMPDIR`` to private directories,
+``TERM=dumb``, ``PYTHONHASHSEED=0``, ``PYTHONDONTWRITEBYTECODE=1`` and ``CI=true``. A name that
+looks like a credential (``*_KEY``, ``*_TOKEN``, ``*SECRET*``, ``*PASSWORD*``, ``GITHUB_*``,
+``ACTIONS_*``, ``RUNNER_*``, ``MEM0_*``, ``MINIMAX_*`` ...) is never passed, even if allowlisted
+or given in ``extra``; neither is a value that looks like a token.
+
+Isolation ladder (chosen once per process, reported by ``ratchet doctor``):
+
+``bwrap``
+    bubblewrap, if installed and a probe run works: ``/`` bound read-only, the work tree and a
+    private temp directory bound read-write, a private ``/tmp``, fresh ``/proc`` and ``/dev``,
+    new PID/IPC/UTS/network namespaces (only loopback, which works), ``--die-with-parent``,
+    ``--new-session``, ``--clearenv`` plus the safe environment, all capabilities dropped when
+    running as root, and well-known credential files and directories (``~/.ssh``, ``~/.aws``,
+    ``~/.git-credentials``, ``~/.netrc``, ``~/.docker``, ``~/.config/gh``, ``~/.mem0``, the
+    Docker socket, the GitHub Actions file-command files ...) hidden behind empty mounts.
+    The parent process (which holds the API keys) is not visible: ``/proc/$PPID/environ`` shows
+    only the sandbox's own init.
+``unshare``
+    util-linux ``unshare --pid --fork --mount-proc --kill-child`` (plus IPC/UTS), only when
+    running as root. Hides the parent's ``/proc/<pid>/environ`` and kills the whole process
+    tree with its PID 1. It does NOT cut the network, make the file system read-only or hide
+    credential files.
+``none``
+    a plain subprocess in its own session. The environment is still scrubbed, but a test runs
+    as the same user and CAN read the parent's secrets from ``/proc/$PPID/environ`` and the
+    credential files in the real home directory; a grandchild that calls ``setsid`` survives
+    the kill. ``ratchet doctor`` warns about this.
+
+``RATCHET_SANDBOX=auto|bwrap|unshare|none`` overrides the choice (``auto`` = best available).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ratchet.errors import ConfigError
+
+#: names copied from the parent environment when present (and not secret-looking)
+ALLOWED_NAMES: frozenset[str] = frozenset(
+    {
+        "PATH",
+        "LANG",
+        "LANGUAGE",
+        "LC_ALL",
+        "LC_CTYPE",
+        "LC_MESSAGES",
+        "TZ",
+        "VIRTUAL_ENV",
+        "PYTHONPATH",
+        "PYTHONIOENCODING",
+        "PYTHONUTF8",
+        "JAVA_HOME",
+        "GOROOT",
+        "GOPATH",
+        "GOFLAGS",
+        "CARGO_HOME",
+        "RUSTUP_HOME",
+        "NODE_PATH",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "REQUESTS_CA_BUNDLE",
+        "SOURCE_DATE_EPOCH",
+    }
+)
+
+#: always set, whatever the parent had
+FORCED: Mapping[str, str] = {
+    "TERM": "dumb",
+    "PYTHONHASHSEED": "0",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "CI": "true",
+    "NO_COLOR": "1",
+}
+
+_SECRET_NAME = re.compile(
+    r"(_KEY$|_KEYS$|^KEY$|_TOKEN$|^TOKEN$|SECRET|PASSWORD|PASSWD|CREDENTIAL|_PAT$|COOKIE"
+    r"|(^|_)AUTH($|_)|AUTHORIZATION|PRIVATE|^GITHUB_|^ACTIONS_|^RUNNER_|^MEM0_|^MINIMAX_"
+    r"|^RATCHET_|^AWS_|^AZURE_|^GOOGLE_|^GCP_|^OPENAI_|^ANTHROPIC_|^HF_|^NPM_|^PYPI_|^TWINE_"
+    r"|^DOCKER_|^SSH_)",
+)
+_SECRET_VALUE = re.compile(
+    r"(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,}|\bsk-[A-Za-z0-9_-]{16,}|xox[abpr]-"
+    r"|AKIA[0-9A-Z]{16}|-----BEGIN [A-Z ]*PRIVATE KEY|://[^/\s:@]+:[^/\s@]+@|eyJ[\w-]{20,}\.)"
+)
+_OPAQUE_RUN = re.compile(r"[A-Za-z0-9+=_-]{32,}")
+
+#: relative to the real home directory; hidden inside bwrap when they exist
+HOME_CREDENTIALS: tuple[str, ...] = (
+    ".git-credentials",
+    ".netrc",
+    ".docker",
+    ".config/gh",
+    ".config/hub",
+    ".config/git/credentials",
+    ".config/gcloud",
+    ".mem0",
+    ".ssh",
+    ".aws",
+    ".azure",
+    ".kube",
+    ".gnupg",
+    ".npmrc",
+    ".pypirc",
+    ".cargo/credentials",
+    ".cargo/credentials.toml",
+    ".terraformrc",
+    ".terraform.d/credentials.tfrc.json",
+    ".config/ratchet",
+)
+#: absolute paths hidden inside bwrap when they exist
+SYSTEM_CREDENTIALS: tuple[str, ...] = (
+    "/var/run/docker.sock",
+    "/run/docker.sock",
+    "/run/secrets",
+    "/github/file_commands",
+)
+#: environment variables naming files that must not be reachable: GitHub Actions file commands
+#: (writing them changes later workflow steps), the event payload, the ssh-agent socket
+PATH_VARS_TO_HIDE: tuple[str, ...] = (
+    "GITHUB_ENV",
+    "GITHUB_PATH",
+    "GITHUB_OUTPUT",
+    "GITHUB_STATE",
+    "GITHUB_STEP_SUMMARY",
+    "GITHUB_EVENT_PATH",
+    "SSH_AUTH_SOCK",
+)
+
+CHOICES = ("auto", "bwrap", "unshare", "none")
+
+
+def is_secret_name(name: str) -> bool:
+    """True if an environment variable NAME looks like it holds a credential."""
+    return bool(_SECRET_NAME.search(name.upper()))
+
+
+def looks_secret_value(value: str) -> bool:
+    """True if a VALUE looks like a token, key or a URL with embedded credentials."""
+    if _SECRET_VALUE.search(value):
+        return True
+    # a long run of letters AND digits with no separator is a key (base64 '/' splits it, which
+    # is fine: the halves are still long); path components and words are not
+    for m in _OPAQUE_RUN.finditer(value):
+        run = m.group(0)
+        if any(c.isdigit() for c in run) and any(c.isalpha() for c in run):
+            return True
+    return False
+
+
+def _clean_path(value: str) -> str:
+    """PATH without empty or relative entries (they would resolve inside the tested tree)."""
+    parts = [p for p in value.split(os.pathsep) if p and os.path.isabs(p)]
+    return os.pathsep.join(dict.fromkeys(parts))
+
+
+def safe_env(environ: Mapping[str, str], extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for the test command.
+
+    Copies only :data:`ALLOWED_NAMES` from ``environ``, then applies ``extra`` (typically
+    ``HOME`` and ``TMPDIR`` pointing at private directories, or user-configured variables),
+    then :data:`FORCED`. Any name that :func:`is_secret_name` flags, and any value that
+    :func:`looks_secret_value` flags, is dropped, also from ``extra``. ``HOME`` is never the
+    parent's: without one in ``extra`` a fresh private directory is created for it.
+    Returns a new dict; raises nothing.
+    """
+    env: dict[str, str] = {}
+    for name in ALLOWED_NAMES:
+        value = environ.get(name)
+        if value is None or is_secret_name(name) or looks_secret_value(value):
+            continue
+        env[name] = value
+    for name, value in (extra or {}).items():
+        if is_secret_name(name) or looks_secret_value(value) or "\0" in value or not name:
+            continue
+        env[name] = value
+    env.update(FORCED)
+    if "PATH" in env:
+        env["PATH"] = _clean_path(env["PATH"])
+    else:
+        env["PATH"] = "/usr/local/bin:/usr/bin:/bin"
+    if not env.get("HOME") or env["HOME"] == environ.get("HOME"):
+        env["HOME"] = tempfile.mkdtemp(prefix="ratchet-home-")
+    if not env.get("TMPDIR"):
+        env["TMPDIR"] = env["HOME"]
+    return env
+
+
+def credential_paths(environ: Mapping[str, str]) -> list[str]:
+    """Existing credential files/directories that the bwrap sandbox hides (absolute, sorted)."""
+    homes = {os.path.expanduser("~")}
+    if environ.get("HOME"):
+        homes.add(environ["HOME"])
+    candidates = [os.path.join(h, rel) for h in homes for rel in HOME_CREDENTIALS]
+    candidates += list(SYSTEM_CREDENTIALS)
+    candidates += [environ[v] for v in PATH_VARS_TO_HIDE if environ.get(v)]
+    found = {os.path.realpath(p) for p in candidates if os.path.isabs(p) and os.path.lexists(p)}
+    return sorted(p for p in found if os.path.exists(p) and p != "/")
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """One rung of the isolation ladder.
+
+    ``name`` is "bwrap", "unshare" or "none"; ``description`` is one line for ``ratchet
+    doctor``; ``warning`` is non-empty when the isolation is weak.
+    """
+
+    name: str
+    description: str
+    warning: str = ""
+    executable: str = ""
+    masks: tuple[str, ...] = field(default=())
+
+    def argv(
+        self,
+        command_argv: Sequence[str],
+        tree: Path,
+        tmp: Path,
+        env: Mapping[str, str] | None = None,
+    ) -> list[str]:
+        """The full argv that runs ``command_argv`` with cwd ``tree`` inside this sandbox.
+
+        ``tree`` and ``tmp`` are the only writable places under bwrap. ``env`` (the output of
+        :func:`safe_env`) is installed with ``--clearenv``/``--setenv`` under bwrap; the caller
+        must ALSO pass it as the process environment, so that the sandbox launcher itself holds
+        no secrets. Raises ValueError for a relative ``tree``/``tmp``.
+        """
+        tree, tmp = Path(tree), Path(tmp)
+        if not (tree.is_absolute() and tmp.is_absolute()):
+            raise ValueError("tree and tmp must be absolute paths")
+        cmd = list(command_argv)
+        if self.name == "none":
+            return cmd
+        if self.name == "unshare":
+            return [
+                self.executable,
+                "--pid",
+                "--fork",
+                "--mount-proc",
+                "--kill-child",
+                "--ipc",
+                "--uts",
+                "--",
+                # PID 1 ignores signals it has no handler for, so the command must not BE PID 1:
+                # a tiny shell init runs it as a child and exits with its status (128+n when it
+                # was killed by signal n, as bwrap reports it)
+                "/bin/sh",
+                "-c",
+                '"$@"; exit $?',
+                "ratchet-init",
+                *cmd,
+            ]
+        args = [self.executable, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+        args += ["--tmpfs", "/tmp", "--tmpfs", "/dev/shm"]
+        masks = set(self.masks) | set(credential_paths(os.environ))
+        for path in sorted(masks):
+            if path.startswith(("/tmp/", "/dev/", "/proc/")) or not os.path.exists(path):
+                continue  # /tmp, /dev and /proc are fresh inside the sandbox anyway
+            if _inside(tree, path) or _inside(tmp, path):
+                continue
+            if os.path.isdir(path):
+                args += ["--tmpfs", path]
+            else:
+                args += ["--ro-bind", "/dev/null", path]
+        for path in _tool_dirs_under_tmp(env or {}):
+            if not (_inside(tree, path) or _inside(tmp, path)):
+                args += ["--ro-bind", path, path]
+        args += ["--bind", str(tmp), str(tmp), "--bind", str(tree), str(tree)]
+        args += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-net"]
+        args += ["--die-with-parent", "--new-session"]
+        if os.geteuid() == 0:
+            args += ["--cap-drop", "ALL"]
+        args += ["--clearenv"]
+        for name, value in sorted((env or {}).items()):
+            args += ["--setenv", name, value]
+        args += ["--chdir", str(tree), "--", *cmd]
+        return args
+
+
+def _tool_dirs_under_tmp(env: Mapping[str, str]) -> list[str]:
+    """Existing PATH/VIRTUAL_ENV/PYTHONPATH directories under /tmp, which the sandbox's private
+    /tmp would otherwise hide (they are made visible read-only)."""
+    dirs = [p for name in ("PATH", "PYTHONPATH") for p in env.get(name, "").split(os.pathsep)]
+    dirs.append(env.get("VIRTUAL_ENV", ""))
+    found = {
+        os.path.realpath(d) for d in dirs if os.path.isabs(d) and os.path.isdir(d)
+    }
+    return sorted(d for d in found if d.startswith("/tmp/"))
+
+
+def _inside(root: Path, path: str) -> bool:
+    """True if ``path`` is ``root`` or one of its ancestors/descendants (never mask those)."""
+    p, r = Path(path), root
+    return p == r or r in p.parents or p in r.parents
+
+
+_NONE = Sandbox(
+    name="none",
+    description="plain subprocess in its own session (environment scrubbed)",
+    warning=(
+        "no isolation: tests run as this user and can read the parent's secrets via "
+        "/proc/$PPID/environ and credential files in the home directory, reach the network, "
+        "and a grandchild that calls setsid survives the kill. Install bubblewrap (bwrap)."
+    ),
+)
+
+_chosen: dict[str, Sandbox] = {}
+
+
+def _probe(sandbox: Sandbox) -> bool:
+    """Run ``/bin/sh -c 'exit 0'`` inside ``sandbox``; True if that worked."""
+    with tempfile.TemporaryDirectory(prefix="ratchet-probe-") as d:
+        tree, tmp = Path(d, "tree"), Path(d, "tmp")
+        tree.mkdir()
+        tmp.mkdir()
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp)}
+        argv = sandbox.argv(["/bin/sh", "-c", "exit 0"], tree, tmp, env)
+        try:
+            done = subprocess.run(
+                argv,
+                env=env,
+                cwd=tree,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=20,
+                check=False,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return False
+        return done.returncode == 0
+
+
+def _bwrap(environ: Mapping[str, str]) -> Sandbox | None:
+    exe = shutil.which("bwrap")
+    if not exe:
+        return None
+    box = Sandbox(
+        name="bwrap",
+        description=(
+            f"bubblewrap ({exe}): read-only /, private /tmp, PID/IPC/UTS/network namespaces "
+            "(loopback only), credential files hidden"
+        ),
+        executable=exe,
+        masks=tuple(credential_paths(environ)),
+    )
+    return box if _probe(box) else None
+
+
+def _unshare() -> Sandbox | None:
+    exe = shutil.which("unshare")
+    if not exe or os.geteuid() != 0:
+        return None
+    box = Sandbox(
+        name="unshare",
+        description=f"unshare ({exe}): PID namespace with private /proc, tree killed with PID 1",
+        warning=(
+            "partial isolation: the network, the whole file system and credential files in "
+            "the home directory are reachable from tests. Install bubblewrap (bwrap)."
+        ),
+        executable=exe,
+    )
+    return box if _probe(box) else None
+
+
+def choose_sandbox(prefer: str = "auto", environ: Mapping[str, str] | None = None) -> Sandbox:
+    """The sandbox to run tests in, chosen once per process and preference.
+
+    ``prefer`` is "auto" (best available: bwrap → unshare → none), or one rung by name.
+    ``RATCHET_SANDBOX`` in ``environ`` (default ``os.environ``) overrides ``prefer``.
+    Raises ConfigError for an unknown name, or when a named rung is not available here.
+    """
+    env = os.environ if environ is None else environ
+    choice = (env.get("RATCHET_SANDBOX") or prefer or "auto").strip().lower()
+    if choice not in CHOICES:
+        raise ConfigError(
+            f"unknown sandbox {choice!r}",
+            hint="RATCHET_SANDBOX / sandbox must be one of: " + ", ".join(CHOICES),
+        )
+    if choice in _chosen:
+        return _chosen[choice]
+    box: Sandbox | None
+    if choice == "none":
+        box = _NONE
+    elif choice == "bwrap":
+        box = _bwrap(env)
+    elif choice == "unshare":
+        box = _unshare()
+    else:
+        box = _bwrap(env) or _unshare() or _NONE
+    if box is None:
+        raise ConfigError(
+            f"sandbox {choice!r} is not usable on this machine",
+            hint="install bubblewrap, run as root for unshare, or set RATCHET_SANDBOX=auto",
+        )
+    _chosen[choice] = box
+    return box

@@ -1,0 +1,221 @@
+"""Score a test run and compare a candidate run with the baseline.
+
+Score of one run (``suite_score``), an integer 0–100:
+
+* the run did not complete (``status`` is not ``ran``: timeout, crash, not found) → 0;
+* per-test data or counts are known (``source`` "junit" or "summary"):
+  ``floor(100 × passed / (passed + failed + errors))``; skipped tests are left out.
+  A run with no counted test at all (nothing collected, or everything skipped) scores
+  100 if the command exited 0 and 0 otherwise (pytest's "no tests collected" exits 5 → 0);
+* only the exit code is known (``source`` "exit"): 100 for exit 0, else 0.
+
+Comparison (``judge(base, cand, rerun)``), by what both runs can show:
+
+1. The candidate did not complete → **broken** (also when the baseline did not complete).
+2. Both have per-test results (JUnit): transitions over the tests present in the baseline.
+   ``passed → failed/error/missing/skipped`` is a regression; ``failed/error → passed`` is a
+   fix; everything else (``F→F``, ``skipped → *``) is neutral. Tests only in the candidate are
+   listed as ``new_tests`` and earn nothing. A regressed test that PASSES in ``rerun`` (a
+   second run of the candidate) is **flaky**: listed, counted as neither.
+3. Otherwise, if both have counts (JUnit or summary): conservative count comparison.
+   ``failing = failed + errors``. Regressed if ``cand.passed < base.passed`` or
+   ``cand.failing > base.failing``; a fix count of ``base.failing − cand.failing`` when
+   positive. A regression that the ``rerun``'s counts do not show is flaky; the rerun's
+   counts are used instead.
+4. Otherwise exit codes: ``0 → non-0`` regressed (unless the rerun exits 0: flaky), ``non-0 → 0``
+   improved, equal → unchanged.
+
+Outcome: **regressed** if any confirmed regression; else **improved** if anything was fixed;
+else **unchanged**. When the baseline itself did not complete (nothing trustworthy to compare
+with) and the candidate did: regressions are still looked for in whatever per-test data the
+baseline has; without any, the outcome is **improved** if the candidate scores above 0 (the
+suite runs again), else **unchanged**.
+
+``score_before`` = score of the baseline; ``score_after`` = score of the candidate, or the
+better of candidate and rerun when a completed rerun is given (both measure the same tree).
+"""
+
+from __future__ import annotations
+
+from ratchet.evaluate.report import ERROR, FAILED, PASSED, SKIPPED, SuiteRun, Verdict
+
+_STATUS_WORDS = {
+    "timeout": "timed out",
+    "not_found": "could not be run (command not found)",
+    "crashed": "crashed",
+}
+
+
+def _counts(run: SuiteRun) -> tuple[int, int, int, int]:
+    """(passed, failed, errors, skipped), from per-test data when present."""
+    if run.tests:
+        values = list(run.tests.values())
+        return (
+            values.count(PASSED),
+            values.count(FAILED),
+            values.count(ERROR),
+            values.count(SKIPPED),
+        )
+    return run.passed, run.failed, run.errors, run.skipped
+
+
+def _has_tests(run: SuiteRun) -> bool:
+    return run.source == "junit"
+
+
+def _has_counts(run: SuiteRun) -> bool:
+    return run.source in ("junit", "summary")
+
+
+def suite_score(run: SuiteRun) -> int:
+    """The run's score 0–100 (see the module docstring for the formula). Raises nothing."""
+    if not run.ok:
+        return 0
+    if _has_counts(run):
+        passed, failed, errors, _skipped = _counts(run)
+        total = passed + failed + errors
+        if total == 0:
+            return 100 if run.exit_code == 0 else 0
+        return (100 * passed) // total
+    return 100 if run.exit_code == 0 else 0
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _names(ids: tuple[str, ...], limit: int = 3) -> str:
+    shown = ", ".join(ids[:limit])
+    return shown + (f", +{len(ids) - limit} more" if len(ids) > limit else "")
+
+
+def _per_test(
+    base: SuiteRun, cand: SuiteRun, rerun: SuiteRun | None
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(fixed, regressed, flaky) over the tests in ``base``."""
+    fixed, regressed, flaky = [], [], []
+    rerun_tests = rerun.tests if rerun is not None and rerun.ok and _has_tests(rerun) else {}
+    for test_id, before in sorted(base.tests.items()):
+        after = cand.tests.get(test_id)
+        if before == PASSED and after != PASSED:
+            if rerun_tests.get(test_id) == PASSED:
+                flaky.append(test_id)
+            else:
+                regressed.append(test_id)
+        elif before in (FAILED, ERROR) and after == PASSED:
+            fixed.append(test_id)
+    return tuple(fixed), tuple(regressed), tuple(flaky)
+
+
+def _count_delta(base: SuiteRun, cand: SuiteRun) -> tuple[int, int]:
+    """(fixes, regressions) as numbers from counts only; regressions is 0 or more."""
+    b_pass, b_fail, b_err, _ = _counts(base)
+    c_pass, c_fail, c_err, _ = _counts(cand)
+    b_failing, c_failing = b_fail + b_err, c_fail + c_err
+    regressions = max(b_pass - c_pass, c_failing - b_failing, 0)
+    fixes = max(b_failing - c_failing, 0) if regressions == 0 else 0
+    return fixes, regressions
+
+
+def _describe(run: SuiteRun) -> str:
+    passed, failed, errors, skipped = _counts(run)
+    if run.source == "exit":
+        return f"exit {run.exit_code}"
+    parts = [f"{passed} passed", f"{failed} failed"]
+    if errors:
+        parts.append(f"{errors} errors")
+    if skipped:
+        parts.append(f"{skipped} skipped")
+    return ", ".join(parts)
+
+
+def judge(base: SuiteRun, cand: SuiteRun, rerun: SuiteRun | None = None) -> Verdict:
+    """Compare the candidate run with the baseline run of the same command.
+
+    ``rerun`` is an optional second run of the candidate (see :func:`needs_rerun`); it only
+    ever turns a regression into "flaky". Returns a :class:`Verdict` whose ``reason`` is one
+    line for a person. Raises nothing.
+    """
+    before = suite_score(base)
+    after = suite_score(cand)
+    if rerun is not None and rerun.ok:
+        after = max(after, suite_score(rerun))
+
+    if not cand.ok:
+        what = _STATUS_WORDS.get(cand.status, cand.status)
+        if base.ok:
+            reason = f"the test suite {what} with the change (it ran before)"
+        else:
+            reason = f"the test suite {what} with the change, and it did not run before either"
+        return Verdict("broken", before, 0, reason=reason)
+
+    new_tests = tuple(sorted(set(cand.tests) - set(base.tests))) if _has_tests(cand) else ()
+
+    if _has_tests(base) and _has_tests(cand):
+        fixed, regressed, flaky = _per_test(base, cand, rerun)
+        flaky_note = f"; {_plural(len(flaky), 'flaky test')} ignored" if flaky else ""
+        if regressed:
+            reason = f"{_plural(len(regressed), 'regression')}: {_names(regressed)}"
+            if fixed:
+                reason += f" (fixed {len(fixed)})"
+            outcome = "regressed"
+        elif fixed:
+            reason = f"fixed {_plural(len(fixed), 'test')}, no regressions"
+            outcome = "improved"
+        elif not base.ok:
+            outcome = "improved" if after > 0 else "unchanged"
+            reason = f"the suite ran again ({_describe(cand)}); it {base.status} before"
+        else:
+            outcome = "unchanged"
+            reason = f"no change in test results ({_describe(cand)})"
+        return Verdict(
+            outcome, before, after, fixed, regressed, flaky, new_tests, reason + flaky_note
+        )
+
+    if not base.ok:
+        outcome = "improved" if after > 0 else "unchanged"
+        reason = f"the suite ran again ({_describe(cand)}); it {base.status} before"
+        return Verdict(outcome, before, after, new_tests=new_tests, reason=reason)
+
+    if _has_counts(base) and _has_counts(cand):
+        fixes, regressions = _count_delta(base, cand)
+        note = ""
+        if regressions and rerun is not None and rerun.ok and _has_counts(rerun):
+            r_fixes, r_regressions = _count_delta(base, rerun)
+            if not r_regressions:
+                fixes, regressions = r_fixes, 0
+                note = "; a count drop did not reproduce on the rerun (flaky)"
+        if regressions:
+            outcome = "regressed"
+            reason = f"fewer tests pass: {_describe(base)} before, {_describe(cand)} after"
+        elif fixes:
+            outcome = "improved"
+            reason = f"fixed {_plural(fixes, 'test')}, no regressions (by counts)"
+        else:
+            outcome = "unchanged"
+            reason = f"no change in test counts ({_describe(cand)})"
+        return Verdict(outcome, before, after, new_tests=new_tests, reason=reason + note)
+
+    b_ok, c_ok = base.exit_code == 0, cand.exit_code == 0
+    if b_ok and not c_ok:
+        if rerun is not None and rerun.ok and rerun.exit_code == 0:
+            return Verdict(
+                "unchanged", before, after,
+                reason="tests failed once but passed on the rerun (flaky); exit 0",
+            )
+        return Verdict(
+            "regressed", before, after,
+            reason=f"the test command now fails (exit {cand.exit_code}; it exited 0 before)",
+        )
+    if c_ok and not b_ok:
+        return Verdict(
+            "improved", before, after,
+            reason=f"the test command now passes (exit 0; it exited {base.exit_code} before)",
+        )
+    return Verdict("unchanged", before, after, reason=f"same exit code ({cand.exit_code})")
+
+
+def needs_rerun(base: SuiteRun, cand: SuiteRun) -> bool:
+    """True if the candidate shows any regression against the baseline, so the caller should
+    run the candidate once more and pass that run to :func:`judge` as ``rerun``."""
+    return judge(base, cand).outcome == "regressed"
