@@ -35,7 +35,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   # uv installs the dependency set in ~3 s instead of ~30 s with pip; fall back to pip.
   if [ ! -x .venv/bin/uv ]; then .venv/bin/python -m pip install -q uv >/dev/null 2>&1 || true; fi
   if [ -x .venv/bin/uv ]; then
-    VIRTUAL_ENV="$PWD/.venv" .venv/bin/uv pip install -q -e ".[test]"
+    VIRTUAL_ENV="$PWD/.venv" .venv/bin/uv pip install -q --compile-bytecode -e ".[test]"
   else
     .venv/bin/python -m pip install -q -e ".[test]"
   fi
