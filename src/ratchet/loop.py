@@ -159,6 +159,7 @@ class Loop:
             failing_tests=base_run.failing,
             failure_output=base_run.output,
             hinted_files=hinted,
+            budget=35_000,  # leaves room in the 60k prompt for the digest and test output
         )
         digest = build_digest(history, related)
         protected = list(s.protected_paths) if s.protected_paths is not None else list(
