@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "run iterations there, each in a new process, to show memory at work. "
                        "Uses MiniMax M3 when MINIMAX_API_KEY is set, else a labelled offline "
                        "stand-in.")
-    p.add_argument("--iterations", type=int, default=4, metavar="N", help="default: 4")
+    p.add_argument("--iterations", type=int, default=5, metavar="N", help="default: 5")
     p.add_argument("--dir", type=Path, metavar="PATH",
                    help="work in PATH (kept afterwards) instead of a temporary directory")
     p.add_argument("--offline", action="store_true",

@@ -126,8 +126,10 @@ class Settings:
 def slugify(text: str, limit: int = 48) -> str:
     """A task key from free text: lowercase, a-z0-9 and dashes, at most ``limit`` chars."""
     slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    slug = slug[:limit].rstrip("-")
-    return slug or "task"
+    if len(slug) > limit:
+        cut = slug[: limit + 1]
+        slug = cut[: cut.rfind("-")] if "-" in cut[limit // 2 :] else slug[:limit]
+    return slug.rstrip("-") or "task"
 
 
 _KEY_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")

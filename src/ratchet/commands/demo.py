@@ -81,8 +81,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
             _score_history(console, base, repo)
         console.rule("[bold]what memory holds now")
         subprocess.run([*base, "history", "--repo", str(repo)], cwd=repo)
-        log = subprocess.run(["git", "log", "--oneline", "ratchet/" + _task_key(base, repo), "--"],
-                             cwd=repo, capture_output=True, text=True)
+        log = subprocess.run(
+            ["git", "log", "--oneline", f"main..ratchet/{_task_key(base, repo)}", "--"],
+            cwd=repo, capture_output=True, text=True,
+        )
         if log.stdout:
             console.rule("[bold]commits on the task branch")
             console.print(log.stdout.rstrip(), markup=False)

@@ -52,16 +52,24 @@ def cmd_history(args: argparse.Namespace) -> int:
         console.print(f"No remembered attempts{' for ' + args.task_key if args.task_key else ''}"
                       f" (memory: {store.name}).")
         return 0
-    table = Table(title=f"Ratchet memory ({store.name})", title_justify="left")
-    for col in ("task", "#", "outcome", "score", "title / note", "commit", "when"):
-        table.add_column(col, overflow="fold")
+    tasks = sorted({r.task for r in records})
+    title = f"Ratchet memory ({store.name})"
+    if len(tasks) == 1:
+        title += f" — task {tasks[0]}"
+    table = Table(title=title, title_justify="left")
+    cols = ["#", "outcome", "score", "title / note", "commit", "when"]
+    if len(tasks) > 1:
+        cols.insert(0, "task")
+    for col in cols:
+        table.add_column(col, overflow="fold", no_wrap=col in ("#", "score", "commit"))
     for r in records:
         score = (f"{r.score_before}→{r.score_after}"
                  if r.score_before is not None and r.score_after is not None else "")
-        table.add_row(
-            r.task, str(r.attempt) if r.kind == "attempt" else r.kind, r.outcome, score,
-            redact(r.title or r.detail[:80]), r.commit[:10], r.created_at[:19].replace("T", " "),
-        )
+        row = [str(r.attempt) if r.kind == "attempt" else r.kind, r.outcome, score,
+               redact(r.title or r.detail[:80]), r.commit[:7], r.created_at[5:16].replace("T", " ")]
+        if len(tasks) > 1:
+            row.insert(0, r.task)
+        table.add_row(*row)
     console.print(table)
     return 0
 
