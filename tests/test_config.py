@@ -60,7 +60,10 @@ def test_top_level_must_be_mapping() -> None:
 
 
 def test_slug_and_key() -> None:
-    assert slugify("Let users search recipes by ingredient!") == "let-users-search-recipes-by-ingredient"
+    assert (
+        slugify("Let users search recipes by ingredient!")
+        == "let-users-search-recipes-by-ingredient"
+    )
     assert slugify("!!!") == "task"
     assert len(slugify("x" * 200)) <= 48
     assert check_task_key("issue-12") == "issue-12"

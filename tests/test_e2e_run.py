@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 
 SECRET = "sk-test-secret-value-0042"
 
-OPS = '''def add(a, b):
+OPS = """def add(a, b):
     return a - b
 
 
@@ -27,9 +27,9 @@ def sub(a, b):
 
 def mul(a, b):
     raise NotImplementedError
-'''
+"""
 
-TESTS = '''import os
+TESTS = """import os
 from pathlib import Path
 
 from calc.ops import add, mul, sub
@@ -55,7 +55,7 @@ def test_no_secret_is_visible():
             assert secret.encode() not in env.read_bytes(), env
         except OSError:
             pass
-'''
+"""
 
 CONFIG = """task: Make the calculator correct
 test_command: python -m pytest -q
@@ -63,30 +63,43 @@ test_command: python -m pytest -q
 
 
 def proposal(title: str, path: str, search: str, replace: str) -> Reply:
-    return Reply(content=json.dumps({
-        "title": title,
-        "rationale": f"{title}: the failing test shows it.",
-        "edits": [{"path": path, "search": search, "replace": replace}],
-    }))
+    return Reply(
+        content=json.dumps(
+            {
+                "title": title,
+                "rationale": f"{title}: the failing test shows it.",
+                "edits": [{"path": path, "search": search, "replace": replace}],
+            }
+        )
+    )
 
 
-FIX_ADD = proposal("Fix add", "calc/ops.py", "def add(a, b):\n    return a - b",
-                   "def add(a, b):\n    return a + b")
-BREAK_SUB = proposal("Make sub symmetric", "calc/ops.py", "def sub(a, b):\n    return a - b",
-                     "def sub(a, b):\n    return a + b")
-IMPL_MUL = proposal("Implement mul", "calc/ops.py", "    raise NotImplementedError",
-                    "    return a * b")
+FIX_ADD = proposal(
+    "Fix add", "calc/ops.py", "def add(a, b):\n    return a - b", "def add(a, b):\n    return a + b"
+)
+BREAK_SUB = proposal(
+    "Make sub symmetric",
+    "calc/ops.py",
+    "def sub(a, b):\n    return a - b",
+    "def sub(a, b):\n    return a + b",
+)
+IMPL_MUL = proposal(
+    "Implement mul", "calc/ops.py", "    raise NotImplementedError", "    return a * b"
+)
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    return make_repo(tmp_path / "calc-repo", {
-        "calc/__init__.py": "",
-        "calc/ops.py": OPS,
-        "tests/test_ops.py": TESTS,
-        ".github/ratchet.yml": CONFIG,
-        "pytest.ini": "[pytest]\npythonpath = .\n",
-    })
+    return make_repo(
+        tmp_path / "calc-repo",
+        {
+            "calc/__init__.py": "",
+            "calc/ops.py": OPS,
+            "tests/test_ops.py": TESTS,
+            ".github/ratchet.yml": CONFIG,
+            "pytest.ini": "[pytest]\npythonpath = .\n",
+        },
+    )
 
 
 def history(repo: Path, env: dict[str, str]) -> list[dict[str, object]]:
@@ -123,7 +136,11 @@ def test_three_runs_ratchet_forward(repo: Path, tmp_path: Path) -> None:
     # memory: every attempt, including the regressed one and the refused repeat
     recs = history(repo, env)
     assert [(r["attempt"], r["outcome"]) for r in recs] == [
-        (1, "improved"), (2, "regressed"), (3, "repeat"), (4, "improved")]
+        (1, "improved"),
+        (2, "regressed"),
+        (3, "repeat"),
+        (4, "improved"),
+    ]
     assert recs[0]["score_before"] == 50 and recs[0]["score_after"] == 75
     assert recs[1]["score_after"] == 50 and recs[1]["commit"] == ""
     assert recs[2]["patch_sha256"] == recs[1]["patch_sha256"]
@@ -160,7 +177,9 @@ def test_missing_key_and_not_a_repo_fail_clearly(tmp_path: Path, repo: Path) -> 
 
 def test_bad_config_names_the_key(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "r", {".github/ratchet.yml": "tset_command: pytest\n", "a.py": ""})
-    out = run_ratchet(["run", "--repo", str(repo)], ratchet_env(tmp_path / "h", MINIMAX_API_KEY="k"))
+    out = run_ratchet(
+        ["run", "--repo", str(repo)], ratchet_env(tmp_path / "h", MINIMAX_API_KEY="k")
+    )
     assert out.returncode == 1
     assert "tset_command" in out.stderr and "allowed keys" in out.stderr
 
@@ -178,7 +197,7 @@ def test_unreachable_api_records_an_error(tmp_path: Path, repo: Path) -> None:
 
 
 def test_malformed_reply_after_repair_is_invalid(tmp_path: Path, repo: Path) -> None:
-    bad = Reply(content="I think we should fix add. {\"title\": ")
+    bad = Reply(content='I think we should fix add. {"title": ')
     with FakeMiniMax() as fake:
         fake.script(bad, bad)
         env = ratchet_env(tmp_path / "home", MINIMAX_API_KEY="k", MINIMAX_BASE_URL=fake.url)
@@ -196,8 +215,12 @@ def test_missing_test_command_and_hanging_suite(tmp_path: Path) -> None:
     env = ratchet_env(tmp_path / "h", MINIMAX_API_KEY="k", MINIMAX_BASE_URL="http://127.0.0.1:9")
     out = run_ratchet(["run", "--repo", str(repo)], env)
     assert out.returncode == 1 and "test command was not found" in out.stderr
-    hang = make_repo(tmp_path / "h2", {
-        "a.py": "x = 1\n",
-        ".github/ratchet.yml": "task: t\ntest_command: sleep 600\ntest_timeout: 10\n"})
+    hang = make_repo(
+        tmp_path / "h2",
+        {
+            "a.py": "x = 1\n",
+            ".github/ratchet.yml": "task: t\ntest_command: sleep 600\ntest_timeout: 10\n",
+        },
+    )
     out = run_ratchet(["run", "--repo", str(hang)], env, timeout=120)
     assert out.returncode == 1 and "did not finish within 10s" in out.stderr

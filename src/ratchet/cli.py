@@ -20,7 +20,10 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 def _add_repo(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--repo", type=Path, default=Path("."), metavar="PATH",
+        "--repo",
+        type=Path,
+        default=Path("."),
+        metavar="PATH",
         help="the git checkout to work on (default: the current directory)",
     )
 
@@ -37,57 +40,117 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ratchet {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("run", help="run the loop on a local checkout (commits on ratchet/<task>)",
-                       description="Run the loop on a local git checkout. Each iteration recalls "
-                       "memory, asks the model for one change, tests it, records it, and commits it "
-                       "on ratchet/<task> only if it does not regress.")
+    p = sub.add_parser(
+        "run",
+        help="run the loop on a local checkout (commits on ratchet/<task>)",
+        description="Run the loop on a local git checkout. Each iteration recalls "
+        "memory, asks the model for one change, tests it, records it, and commits it "
+        "on ratchet/<task> only if it does not regress.",
+    )
     _add_repo(p)
     p.add_argument("--task", metavar="TEXT", help="what to build (default: `task` in the config)")
-    p.add_argument("--task-key", metavar="KEY",
-                   help="the task's key and branch suffix (default: a slug of the task text)")
-    p.add_argument("--test-command", metavar="CMD",
-                   help="the command that runs the tests (default: config, else detected)")
-    p.add_argument("--iterations", type=int, default=1, metavar="N",
-                   help="iterations to run in this process (default: 1)")
-    p.add_argument("--base-branch", metavar="NAME", help="branch to start from (default: config, "
-                   "else the checked-out branch)")
+    p.add_argument(
+        "--task-key",
+        metavar="KEY",
+        help="the task's key and branch suffix (default: a slug of the task text)",
+    )
+    p.add_argument(
+        "--test-command",
+        metavar="CMD",
+        help="the command that runs the tests (default: config, else detected)",
+    )
+    p.add_argument(
+        "--iterations",
+        type=int,
+        default=1,
+        metavar="N",
+        help="iterations to run in this process (default: 1)",
+    )
+    p.add_argument(
+        "--base-branch",
+        metavar="NAME",
+        help="branch to start from (default: config, else the checked-out branch)",
+    )
     p.add_argument("--model", metavar="ID", help="model id (default: RATCHET_MODEL or MiniMax-M3)")
-    p.add_argument("--offline-playbook", type=Path, metavar="FILE",
-                   help="use the scripted offline stand-in instead of MiniMax (used by `ratchet "
-                   "demo`; proposals come from FILE, chosen by what memory holds)")
+    p.add_argument(
+        "--offline-playbook",
+        type=Path,
+        metavar="FILE",
+        help="use the scripted offline stand-in instead of MiniMax (used by `ratchet "
+        "demo`; proposals come from FILE, chosen by what memory holds)",
+    )
     p.add_argument("--quiet", action="store_true", help="print only the summary")
 
-    sub.add_parser("action", help="the GitHub Actions entrypoint (reads the GITHUB_* environment)",
-                   description="Run as a GitHub Action: read the event, check who asked, run one "
-                   "iteration, push ratchet/<task>, open or update its pull request, and keep a "
-                   "status comment. Configured through the environment (see action.yml).")
+    sub.add_parser(
+        "action",
+        help="the GitHub Actions entrypoint (reads the GITHUB_* environment)",
+        description="Run as a GitHub Action: read the event, check who asked, run one "
+        "iteration, push ratchet/<task>, open or update its pull request, and keep a "
+        "status comment. Configured through the environment (see action.yml).",
+    )
 
-    p = sub.add_parser("history", help="show the remembered attempts",
-                       description="Show what memory holds for this repository.")
+    p = sub.add_parser(
+        "history",
+        help="show the remembered attempts",
+        description="Show what memory holds for this repository.",
+    )
     _add_repo(p)
     p.add_argument("--task", dest="task_key", metavar="KEY", help="only this task key")
     p.add_argument("--json", action="store_true", help="print a JSON list of records")
 
-    p = sub.add_parser("forget", help="delete remembered attempts",
-                       description="Delete remembered records (of one task, or all of this "
-                       "repository's). Asks for --yes.")
+    p = sub.add_parser(
+        "forget",
+        help="delete remembered attempts",
+        description="Delete remembered records (of one task, or all of this "
+        "repository's). Asks for --yes.",
+    )
     _add_repo(p)
     p.add_argument("--task", dest="task_key", metavar="KEY", help="only this task key")
     p.add_argument("--yes", action="store_true", help="really delete")
 
+    p = sub.add_parser(
+        "memory",
+        help="memory maintenance (import-ledger)",
+        description="Memory maintenance commands.",
+    )
+    msub = p.add_subparsers(dest="memory_command", metavar="SUBCOMMAND")
+    q = msub.add_parser(
+        "import-ledger",
+        help="copy the git ledger's records into Mem0",
+        description="Copy every record of the ratchet/ledger branch into Mem0 "
+        "(MEM0_API_KEY, MEM0_HOST). Idempotent: records already there are kept "
+        "once.",
+    )
+    _add_repo(q)
+    q.add_argument(
+        "--no-fetch",
+        action="store_true",
+        help="use the local ratchet/ledger branch only (do not fetch origin)",
+    )
+
     p = sub.add_parser("doctor", help="check config, keys and reachability, and say what to fix")
     _add_repo(p)
 
-    p = sub.add_parser("demo", help="the bundled recipe-app walkthrough (offline without keys)",
-                       description="Copy the bundled recipe app to a temporary git repository and "
-                       "run iterations there, each in a new process, to show memory at work. "
-                       "Uses MiniMax M3 when MINIMAX_API_KEY is set, else a labelled offline "
-                       "stand-in.")
+    p = sub.add_parser(
+        "demo",
+        help="the bundled recipe-app walkthrough (offline without keys)",
+        description="Copy the bundled recipe app to a temporary git repository and "
+        "run iterations there, each in a new process, to show memory at work. "
+        "Uses MiniMax M3 when MINIMAX_API_KEY is set, else a labelled offline "
+        "stand-in.",
+    )
     p.add_argument("--iterations", type=int, default=5, metavar="N", help="default: 5")
-    p.add_argument("--dir", type=Path, metavar="PATH",
-                   help="work in PATH (kept afterwards) instead of a temporary directory")
-    p.add_argument("--offline", action="store_true",
-                   help="use the offline stand-in even if MINIMAX_API_KEY is set")
+    p.add_argument(
+        "--dir",
+        type=Path,
+        metavar="PATH",
+        help="work in PATH (kept afterwards) instead of a temporary directory",
+    )
+    p.add_argument(
+        "--offline",
+        action="store_true",
+        help="use the offline stand-in even if MINIMAX_API_KEY is set",
+    )
     return parser
 
 
@@ -116,6 +179,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ratchet.commands.history import cmd_forget
 
             return cmd_forget(args)
+        if args.command == "memory":
+            if args.memory_command != "import-ledger":
+                parser.parse_args(["memory", "--help"])
+            from ratchet.commands.memory import cmd_import_ledger
+
+            return cmd_import_ledger(args)
         if args.command == "doctor":
             from ratchet.commands.doctor import cmd_doctor
 
@@ -136,8 +205,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ratchet.redact import redact
 
         print(redact(traceback.format_exc()), file=sys.stderr)
-        _print_error(f"unexpected error: {type(exc).__name__}: {exc}",
-                     "this is a bug in ratchet; please report it with the traceback above")
+        _print_error(
+            f"unexpected error: {type(exc).__name__}: {exc}",
+            "this is a bug in ratchet; please report it with the traceback above",
+        )
         return EXIT_BUG
     parser.error(f"unknown command {args.command}")
     return EXIT_USAGE

@@ -63,7 +63,7 @@ _HINTS = {
     "literal_error": "use one of the allowed values",
     "int_parsing": "write a whole number",
     "string_type": "write a string (quote it in YAML)",
-    "list_type": "write a YAML list, e.g. [\"docs/**\"]",
+    "list_type": 'write a YAML list, e.g. ["docs/**"]',
     "dict_type": "write a mapping, e.g. {{attempts: 20}}",
 }
 

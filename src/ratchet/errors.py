@@ -6,7 +6,7 @@
     ├── ModelError               MiniMax could not give a usable reply
     │   ├── ModelAuthError       key or region wrong (fail fast)
     │   ├── ModelRequestError    the request itself was refused (2013, 1026, …): a bug or bad input
-    │   ├── ModelUnavailable     retries exhausted, deadline passed, balance/plan/quota (1008, 2056, 2061)
+    │   ├── ModelUnavailable     retries exhausted, deadline passed, balance/plan/quota
     │   └── ModelReplyError      the reply stayed malformed or truncated after the repair call
     ├── EditError                an edit was refused; ``str(e)`` is written for the model
     ├── EvalError                the test command could not be started at all

@@ -62,17 +62,17 @@ def _actor(obj: Any) -> Actor | None:
 
 def task_key_from_branch(ref: str) -> str | None:
     if isinstance(ref, str) and ref.startswith(BRANCH_PREFIX) and len(ref) > len(BRANCH_PREFIX):
-        key = ref[len(BRANCH_PREFIX):]
+        key = ref[len(BRANCH_PREFIX) :]
         return key if key != "ledger" else None
     return None
 
 
 def match_trigger(body: str, phrase: str) -> str | None:
-    """The instructions after ``phrase`` if ``body`` starts with it (case-insensitive), else None."""
+    """The text after ``phrase`` if ``body`` starts with it (any case), else None."""
     text = body.lstrip()
     if not text.lower().startswith(phrase.lower()):
         return None
-    rest = text[len(phrase):]
+    rest = text[len(phrase) :]
     if rest and not rest[0].isspace():  # "/agent nextly" is not the command
         return None
     return rest.strip()
@@ -129,7 +129,11 @@ def parse_event(event: str, payload: Mapping[str, Any], trigger_phrase: str) -> 
         )
 
     if event in ("pull_request_review", "pull_request"):
-        pr = payload.get("pull_request") if isinstance(payload.get("pull_request"), Mapping) else None
+        pr = (
+            payload.get("pull_request")
+            if isinstance(payload.get("pull_request"), Mapping)
+            else None
+        )
         if pr is None or _int(pr.get("number")) is None:
             return Skip(f"{event} payload without pull_request")
         head = pr.get("head") if isinstance(pr.get("head"), Mapping) else {}

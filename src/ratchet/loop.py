@@ -162,13 +162,13 @@ class Loop:
             budget=35_000,  # leaves room in the 60k prompt for the digest and test output
         )
         digest = build_digest(history, related)
-        protected = list(s.protected_paths) if s.protected_paths is not None else list(
-            DEFAULT_PROTECTED
+        protected = (
+            list(s.protected_paths) if s.protected_paths is not None else list(DEFAULT_PROTECTED)
         )
         model = self.model_factory(history)
         note = ""
         rounds = 2  # the first ask, plus one more after a repeat or an unusable edit
-        for round_no in range(rounds):
+        for _round in range(rounds):
             messages = build_messages(
                 task_key=s.task_key,
                 task_text=s.task_text,
@@ -188,20 +188,38 @@ class Loop:
                 if isinstance(exc, ModelReplyError):
                     # the model answered, but not usably even after the repair call: a
                     # completed attempt with outcome "invalid", not an infrastructure failure
-                    self._record(res, next_attempt, "invalid", tokens=tokens,
-                                 detail=f"unusable reply after the repair call: {exc}",
-                                 score_before=score_before)
+                    self._record(
+                        res,
+                        next_attempt,
+                        "invalid",
+                        tokens=tokens,
+                        detail=f"unusable reply after the repair call: {exc}",
+                        score_before=score_before,
+                    )
                     rep.warn(f"{exc}" + (f" — {exc.hint}" if exc.hint else ""))
                     return res
-                self._record(res, next_attempt, "error", tokens=tokens,
-                             detail=f"{type(exc).__name__}: {exc}", score_before=score_before)
+                self._record(
+                    res,
+                    next_attempt,
+                    "error",
+                    tokens=tokens,
+                    detail=f"{type(exc).__name__}: {exc}",
+                    score_before=score_before,
+                )
                 raise
             rep.end_phase()
             res.usage = res.usage + answer.usage
             if isinstance(answer.answer, NoChange):
+                res.title = ""
                 rep.info(f"the model proposes no change: {answer.answer.reason}")
-                self._record(res, next_attempt, "no_change", detail=answer.answer.reason,
-                             tokens=answer.usage.total_tokens, score_before=score_before)
+                self._record(
+                    res,
+                    next_attempt,
+                    "no_change",
+                    detail=answer.answer.reason,
+                    tokens=answer.usage.total_tokens,
+                    score_before=score_before,
+                )
                 return res
             proposal: Proposal = answer.answer
             res.title = proposal.title
@@ -213,8 +231,13 @@ class Loop:
             except EditError as exc:
                 rep.info(f"edit refused ({exc.category}): {str(exc).splitlines()[0]}")
                 self._record(
-                    res, next_attempt, "invalid", proposal=proposal, detail=str(exc),
-                    tokens=answer.usage.total_tokens, score_before=score_before,
+                    res,
+                    next_attempt,
+                    "invalid",
+                    proposal=proposal,
+                    detail=str(exc),
+                    tokens=answer.usage.total_tokens,
+                    score_before=score_before,
                     files=tuple(sorted({e.path for e in proposal.edits})),
                 )
                 next_attempt += 1
@@ -229,8 +252,13 @@ class Loop:
                 prior = same[-1]
                 rep.info(f"refused: identical to attempt {prior.attempt} ({prior.outcome})")
                 self._record(
-                    res, next_attempt, "repeat", proposal=proposal, patch_sha256=psha,
-                    files=tuple(sorted(changes)), tokens=answer.usage.total_tokens,
+                    res,
+                    next_attempt,
+                    "repeat",
+                    proposal=proposal,
+                    patch_sha256=psha,
+                    files=tuple(sorted(changes)),
+                    tokens=answer.usage.total_tokens,
                     detail=f"identical to attempt {prior.attempt} which was {prior.outcome}",
                     score_before=score_before,
                 )
@@ -263,17 +291,27 @@ class Loop:
 
         # record, then commit
         rec = self._record(
-            res, next_attempt, verdict.outcome, proposal=proposal, patch_sha256=psha,
-            files=tuple(sorted(changes)), tokens=res.usage.total_tokens,
-            score_before=verdict.score_before, score_after=verdict.score_after,
-            failing=tuple(cand.failing[:50]), detail=verdict.reason,
+            res,
+            next_attempt,
+            verdict.outcome,
+            proposal=proposal,
+            patch_sha256=psha,
+            files=tuple(sorted(changes)),
+            tokens=res.usage.total_tokens,
+            score_before=verdict.score_before,
+            score_after=verdict.score_after,
+            failing=tuple(cand.failing[:50]),
+            detail=verdict.reason,
         )
         if verdict.keeps:
             rep.phase(f"committing on {self.branch}")
             write_changes(wt, changes)
             msg = gitops.commit_message(
-                proposal.title, proposal.rationale, rec.attempt,
-                verdict.score_before, verdict.score_after,
+                proposal.title,
+                proposal.rationale,
+                rec.attempt,
+                verdict.score_before,
+                verdict.score_after,
             )
             sha = gitops.commit_all(wt, msg, sorted(changes))
             rep.end_phase()
@@ -327,9 +365,7 @@ class Loop:
             self.reporter.info("memory: no earlier attempts for this task — starting fresh")
             return
         kept = sum(1 for r in attempts if r.outcome in KEPT_OUTCOMES)
-        self.reporter.info(
-            f"memory: {len(attempts)} earlier attempt(s), {kept} kept; most recent:"
-        )
+        self.reporter.info(f"memory: {len(attempts)} earlier attempt(s), {kept} kept; most recent:")
         for r in attempts[-4:]:
             score = (
                 f" {r.score_before}→{r.score_after}"

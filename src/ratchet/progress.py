@@ -71,7 +71,9 @@ class Reporter:
             self._status.stop()
             self._status = None
         if not self.quiet:
-            self.console.print(f"[green]✓[/] {escape(self.redact(self._phase))} [dim]({took:.1f}s)[/]")
+            self.console.print(
+                f"[green]✓[/] {escape(self.redact(self._phase))} [dim]({took:.1f}s)[/]"
+            )
         self._phase = None
 
     # -- messages -------------------------------------------------------------------------

@@ -57,8 +57,10 @@ def load_repo_config(
     if text is not None:
         return parse_repo_config(text, f"{path} (on {base_branch})"), f"{base_branch}"
     if path != CONFIG_PATH:
-        raise ConfigError(f"config file {path} is not on branch {base_branch}",
-                          "commit it there, or fix the `config` input")
+        raise ConfigError(
+            f"config file {path} is not on branch {base_branch}",
+            "commit it there, or fix the `config` input",
+        )
     return RepoConfig(), "defaults"
 
 
@@ -92,7 +94,7 @@ def build_settings(
     if need_task and not task_text:
         raise ConfigError(
             "no task given",
-            f"pass --task \"what to build\", or add `task: ...` to {CONFIG_PATH} on {base}",
+            f'pass --task "what to build", or add `task: ...` to {CONFIG_PATH} on {base}',
         )
     key = opts.task_key or (slugify(task_text) if task_text else "")
     if key:
@@ -108,7 +110,7 @@ def build_settings(
             if need_task:
                 raise ConfigError(
                     "no test command configured and none detected",
-                    f"pass --test-command \"...\" or set `test_command:` in {CONFIG_PATH}",
+                    f'pass --test-command "..." or set `test_command:` in {CONFIG_PATH}',
                 )
             command, source = "", "none"
         else:

@@ -62,8 +62,9 @@ class ActionEnv:
         def get(name: str, default: str = "") -> str:
             return env.get(name, "").strip() or default
 
-        missing = [n for n in ("GITHUB_EVENT_NAME", "GITHUB_EVENT_PATH", "GITHUB_REPOSITORY")
-                   if not get(n)]
+        missing = [
+            n for n in ("GITHUB_EVENT_NAME", "GITHUB_EVENT_PATH", "GITHUB_REPOSITORY") if not get(n)
+        ]
         if missing:
             raise ConfigError(
                 f"{', '.join(missing)} not set: `ratchet action` runs inside GitHub Actions",
@@ -71,14 +72,18 @@ class ActionEnv:
             )
         token = get("GITHUB_TOKEN") or get("INPUT_GITHUB_TOKEN")
         if not token:
-            raise ConfigError("GITHUB_TOKEN is not set",
-                              "pass `github_token: ${{ secrets.GITHUB_TOKEN }}` to the action")
+            raise ConfigError(
+                "GITHUB_TOKEN is not set",
+                "pass `github_token: ${{ secrets.GITHUB_TOKEN }}` to the action",
+            )
         bots: set[int] = set()
         for part in get("RATCHET_ALLOWED_BOT_IDS").replace(" ", ",").split(","):
             if part:
                 if not part.isdigit():
-                    raise ConfigError(f"allowed_bot_ids: {part!r} is not a numeric user id",
-                                      "list numeric GitHub user ids, e.g. 41898282")
+                    raise ConfigError(
+                        f"allowed_bot_ids: {part!r} is not a numeric user id",
+                        "list numeric GitHub user ids, e.g. 41898282",
+                    )
                 bots.add(int(part))
         return cls(
             event_name=get("GITHUB_EVENT_NAME"),
@@ -103,9 +108,22 @@ class ActionEnv:
 class Status:
     """The sticky status comment of one task (edited in place; never a second one)."""
 
-    def __init__(self, gh: Any, number: int | None, task_key: str, aenv: ActionEnv,
-                 trigger: str, warn: Callable[[str], None]) -> None:
-        self.gh, self.number, self.key, self.aenv, self.trigger = gh, number, task_key, aenv, trigger
+    def __init__(
+        self,
+        gh: Any,
+        number: int | None,
+        task_key: str,
+        aenv: ActionEnv,
+        trigger: str,
+        warn: Callable[[str], None],
+    ) -> None:
+        self.gh, self.number, self.key, self.aenv, self.trigger = (
+            gh,
+            number,
+            task_key,
+            aenv,
+            trigger,
+        )
         self.warn = warn
         self.pr_url: str | None = None
 
@@ -114,8 +132,13 @@ class Status:
             return
         from ratchet.github.render import status_comment, status_marker
 
-        body = status_comment(task_key=self.key, run_url=self.aenv.run_url,
-                              trigger_phrase=self.trigger, pr_url=self.pr_url, **kw)
+        body = status_comment(
+            task_key=self.key,
+            run_url=self.aenv.run_url,
+            trigger_phrase=self.trigger,
+            pr_url=self.pr_url,
+            **kw,
+        )
         try:
             self.gh.upsert_comment(self.number, status_marker(self.key), body)
         except RatchetError as exc:  # progress must never fail the run
@@ -139,8 +162,11 @@ def cmd_action(args: argparse.Namespace) -> int:
 
     aenv = ActionEnv.from_environ(os.environ)
     redact = redactor_from_env()
-    for secret in (aenv.token, os.environ.get("MINIMAX_API_KEY", ""),
-                   os.environ.get("MEM0_API_KEY", "")):
+    for secret in (
+        aenv.token,
+        os.environ.get("MINIMAX_API_KEY", ""),
+        os.environ.get("MEM0_API_KEY", ""),
+    ):
         if secret:
             actions.mask(secret)
     try:
@@ -153,8 +179,9 @@ def cmd_action(args: argparse.Namespace) -> int:
 
 
 class Action:
-    def __init__(self, aenv: ActionEnv, payload: Mapping[str, Any],
-                 redact: Callable[[str], str]) -> None:
+    def __init__(
+        self, aenv: ActionEnv, payload: Mapping[str, Any], redact: Callable[[str], str]
+    ) -> None:
         self.aenv, self.payload, self.redact = aenv, payload, redact
         self.reporter = Reporter(redact=redact, live=False)
         self.status: Status | None = None
@@ -169,8 +196,11 @@ class Action:
         except RatchetError as exc:
             self.outputs["outcome"] = "error"
             if self.status is not None:
-                self.status.post(phase=None, result=None,
-                                 error=f"{exc}" + (f"\n\n{exc.hint}" if exc.hint else ""))
+                self.status.post(
+                    phase=None,
+                    result=None,
+                    error=f"{exc}" + (f"\n\n{exc.hint}" if exc.hint else ""),
+                )
             raise
         finally:
             actions.set_outputs(self.aenv.output, self.outputs)
@@ -182,8 +212,9 @@ class Action:
 
         a = self.aenv
         repo_meta = self.payload.get("repository") if isinstance(self.payload, Mapping) else None
-        default_branch = (repo_meta or {}).get("default_branch") if isinstance(
-            repo_meta, Mapping) else None
+        default_branch = (
+            (repo_meta or {}).get("default_branch") if isinstance(repo_meta, Mapping) else None
+        )
         self.git_env = auth_env(a.token, a.server_url)
         repo = gitops.open_repo(a.workspace)
         self.repo = repo
@@ -193,8 +224,10 @@ class Action:
         from ratchet.github.branch import fetch_branch
 
         if fetch_branch(root, base_guess, self.git_env) is None:
-            raise ConfigError(f"the base branch {base_guess!r} is not on origin",
-                              "check the repository's default branch")
+            raise ConfigError(
+                f"the base branch {base_guess!r} is not on origin",
+                "check the repository's default branch",
+            )
         from ratchet.session import load_repo_config
 
         cfg, _ = load_repo_config(repo, base_guess, a.config or ".github/ratchet.yml", True)
@@ -218,8 +251,9 @@ class Action:
         self.status = Status(gh, target, key, a, trigger, self.reporter.warn)
         if pr is not None:
             self.status.pr_url = pr.url
-        self.outputs.update(branch=branch, pr_number=pr.number if pr else None,
-                            pr_url=pr.url if pr else None)
+        self.outputs.update(
+            branch=branch, pr_number=pr.number if pr else None, pr_url=pr.url if pr else None
+        )
 
         store = self._store(repo, key, cfg)
         if intent.action == "closed":
@@ -227,9 +261,11 @@ class Action:
         if intent.action == "feedback":
             self._feedback(intent, key, store)
             if not intent.also_iterate:
-                self.status.post(phase=None, result=None,
-                                 notice="Review remembered: the next iteration will take it "
-                                 "into account.")
+                self.status.post(
+                    phase=None,
+                    result=None,
+                    notice="Review remembered: the next iteration will take it into account.",
+                )
                 self.outputs["outcome"] = "feedback"
                 return 0
         return self._iterate(intent, key, base_guess, store, pr, trigger)
@@ -280,15 +316,22 @@ class Action:
         from ratchet.workspace import git as gitops
 
         backend = choose_backend(cfg.memory, os.environ)
-        return open_store(backend, repo_path=Path(repo.working_dir),
-                          state_dir=gitops.state_dir(repo), warn=self.reporter.warn,
-                          git_env=self.git_env)
+        return open_store(
+            backend,
+            repo_path=Path(repo.working_dir),
+            state_dir=gitops.state_dir(repo),
+            warn=self.reporter.warn,
+            git_env=self.git_env,
+        )
 
     def _feedback(self, intent: Intent, key: str, store: Any) -> None:
         from ratchet.sanitize import clean_user_text
 
-        parts = [f"Review ({intent.review_state or 'commented'}) by @{intent.actor.login}"
-                 if intent.actor else "Review"]
+        parts = [
+            f"Review ({intent.review_state or 'commented'}) by @{intent.actor.login}"
+            if intent.actor
+            else "Review"
+        ]
         if intent.review_body.strip():
             parts.append(clean_user_text(intent.review_body, 4000))
         if intent.review_id is not None and intent.pr_number is not None:
@@ -296,11 +339,17 @@ class Action:
             for c in review.comments[:30]:
                 path, line, body = c
                 parts.append(f"{path}:{line}: {clean_user_text(body, 800)}")
-        store.add(MemoryRecord(
-            kind="feedback", task=key, outcome=intent.review_state or "commented",
-            detail="\n".join(parts)[:2000], branch=f"ratchet/{key}", pr=intent.pr_number,
-            run_id=self._run_id(),
-        ))
+        store.add(
+            MemoryRecord(
+                kind="feedback",
+                task=key,
+                outcome=intent.review_state or "commented",
+                detail="\n".join(parts)[:2000],
+                branch=f"ratchet/{key}",
+                pr=intent.pr_number,
+                run_id=self._run_id(),
+            )
+        )
 
     def _closed(self, intent: Intent, key: str, store: Any, pr: Any) -> int:
         from ratchet.github.branch import delete_with_lease
@@ -309,23 +358,40 @@ class Action:
         attempts = [r for r in store.records(key) if r.kind == "attempt"]
         kept = [r for r in attempts if r.outcome in KEPT_OUTCOMES and r.commit]
         titles = "; ".join(r.title for r in kept[-10:])
-        store.add(MemoryRecord(
-            kind="outcome", task=key, outcome=outcome, pr=intent.pr_number,
-            detail=(f"pull request #{intent.pr_number} was "
-                    f"{'merged' if intent.merged else 'closed without merging'}: {titles}"),
-            branch=f"ratchet/{key}", run_id=self._run_id(),
-        ))
+        store.add(
+            MemoryRecord(
+                kind="outcome",
+                task=key,
+                outcome=outcome,
+                pr=intent.pr_number,
+                detail=(
+                    f"pull request #{intent.pr_number} was "
+                    f"{'merged' if intent.merged else 'closed without merging'}: {titles}"
+                ),
+                branch=f"ratchet/{key}",
+                run_id=self._run_id(),
+            )
+        )
         if not intent.merged:  # the rejected approach is never proposed again
             for r in kept:
-                store.add(MemoryRecord(
-                    kind="outcome", task=key, outcome="rejected", attempt=r.attempt,
-                    title=r.title, patch_sha256=r.patch_sha256, files=r.files,
-                    pr=intent.pr_number, run_id=self._run_id(),
-                    detail=f"rejected with pull request #{intent.pr_number}",
-                ))
+                store.add(
+                    MemoryRecord(
+                        kind="outcome",
+                        task=key,
+                        outcome="rejected",
+                        attempt=r.attempt,
+                        title=r.title,
+                        patch_sha256=r.patch_sha256,
+                        files=r.files,
+                        pr=intent.pr_number,
+                        run_id=self._run_id(),
+                        detail=f"rejected with pull request #{intent.pr_number}",
+                    )
+                )
         if intent.head_sha:
-            delete_with_lease(Path(self.repo.working_dir), f"ratchet/{key}", intent.head_sha,
-                              self.git_env)
+            delete_with_lease(
+                Path(self.repo.working_dir), f"ratchet/{key}", intent.head_sha, self.git_env
+            )
         self.outputs["outcome"] = outcome
         print(f"ratchet: remembered that #{intent.pr_number} was {outcome}")
         return 0
@@ -345,12 +411,16 @@ class Action:
         else:
             issue = self.gh.issue(number)
             roles: dict[str, bool] = {}
-            lines = [f"Issue #{number}: {clean_user_text(issue.title, 300)}", "",
-                     clean_user_text(issue.body or "", 8000)]
+            lines = [
+                f"Issue #{number}: {clean_user_text(issue.title, 300)}",
+                "",
+                clean_user_text(issue.body or "", 8000),
+            ]
             for c in issue.comments[:50]:
                 if c.author not in roles:
-                    roles[c.author] = (c.author_type != "Bot"
-                                       and self.gh.permission(c.author) in WRITE_ROLES)
+                    roles[c.author] = (
+                        c.author_type != "Bot" and self.gh.permission(c.author) in WRITE_ROLES
+                    )
                 if roles[c.author] and not c.body.lstrip().startswith("<!-- ratchet"):
                     lines += ["", f"Comment by @{c.author}:", clean_user_text(c.body, 2000)]
             text = "\n".join(lines)
@@ -359,8 +429,9 @@ class Action:
             text += clean_user_text(intent.instructions, 2000)
         return text
 
-    def _iterate(self, intent: Intent, key: str, base: str, store: Any, pr: Any,
-                 trigger: str) -> int:
+    def _iterate(
+        self, intent: Intent, key: str, base: str, store: Any, pr: Any, trigger: str
+    ) -> int:
         from ratchet.commands.run import make_model_factory
         from ratchet.evaluate.sandbox import choose_sandbox
         from ratchet.github import actions
@@ -377,16 +448,24 @@ class Action:
         status = self.status
         assert status is not None
         status.post(phase="recalling", result=None)
-        opts0 = RunOptions(repo=root, task="-", task_key=key, test_command=a.test_command,
-                           default_base=base, remote_base=True,
-                           config_path=a.config or ".github/ratchet.yml")
+        opts0 = RunOptions(
+            repo=root,
+            task="-",
+            task_key=key,
+            test_command=a.test_command,
+            default_base=base,
+            remote_base=True,
+            config_path=a.config or ".github/ratchet.yml",
+        )
         settings = build_settings(opts0, repo)
         base_sha = gitops.base_ref(repo, settings.base_branch or base, True)
         remote = inspect(root, branch, base_sha, self.git_env)
         if remote.foreign_authors:
-            msg = (f"Someone other than Ratchet pushed to `{branch}` "
-                   f"({', '.join(remote.foreign_authors)}), so Ratchet stops pushing to it. "
-                   "Close the pull request (or delete the branch) to let Ratchet start over.")
+            msg = (
+                f"Someone other than Ratchet pushed to `{branch}` "
+                f"({', '.join(remote.foreign_authors)}), so Ratchet stops pushing to it. "
+                "Close the pull request (or delete the branch) to let Ratchet start over."
+            )
             status.post(phase=None, result=None, notice=msg)
             self.outputs["outcome"] = "blocked"
             print(f"ratchet: {msg}")
@@ -395,21 +474,35 @@ class Action:
         git(root, "update-ref", f"refs/heads/{branch}", remote.sha or base_sha)
         task_text = self._task_text(intent, key, settings.config.task)
         settings = build_settings(
-            RunOptions(repo=root, task=task_text, task_key=key, test_command=a.test_command,
-                       default_base=base, remote_base=True,
-                       config_path=a.config or ".github/ratchet.yml"),
+            RunOptions(
+                repo=root,
+                task=task_text,
+                task_key=key,
+                test_command=a.test_command,
+                default_base=base,
+                remote_base=True,
+                config_path=a.config or ".github/ratchet.yml",
+            ),
             repo,
         )
         self.reporter.on_phase = status.phase
-        loop = Loop(settings=settings, repo=repo, store=store,
-                    model_factory=make_model_factory(settings, None), reporter=self.reporter,
-                    run_id=self._run_id(), sandbox=choose_sandbox())
+        loop = Loop(
+            settings=settings,
+            repo=repo,
+            store=store,
+            model_factory=make_model_factory(settings, None),
+            reporter=self.reporter,
+            run_id=self._run_id(),
+            sandbox=choose_sandbox(),
+        )
         with actions.group("ratchet: one iteration"):
             result = loop.iterate()
         self.reporter.close()
         self.reporter.on_phase = None
-        self.outputs.update(outcome=result.outcome, score=result.score_after
-                            if result.score_after is not None else result.score_before)
+        self.outputs.update(
+            outcome=result.outcome,
+            score=result.score_after if result.score_after is not None else result.score_before,
+        )
 
         # publish: push (with a lease), then open or update the one PR
         if result.commit:
@@ -430,22 +523,41 @@ class Action:
         status.post(phase=None, result=summary)
         from ratchet.github.render import step_summary
 
-        actions.append_summary(a.summary, step_summary(task_key=key, result=summary,
-                                                       records=records, run_url=a.run_url,
-                                                       redact=self.redact))
-        self.outputs.update(branch=branch, pr_number=pr.number if pr else None,
-                            pr_url=pr.url if pr else None)
+        actions.append_summary(
+            a.summary,
+            step_summary(
+                task_key=key, result=summary, records=records, run_url=a.run_url, redact=self.redact
+            ),
+        )
+        self.outputs.update(
+            branch=branch, pr_number=pr.number if pr else None, pr_url=pr.url if pr else None
+        )
         print(self.redact(f"ratchet: {result.outcome}: {result.title or result.detail}"))
         return 0
 
-    def _upsert_pr(self, pr: Any, key: str, branch: str, settings: Any, result: Any,
-                   records: list[MemoryRecord], trigger: str) -> Any:
+    def _upsert_pr(
+        self,
+        pr: Any,
+        key: str,
+        branch: str,
+        settings: Any,
+        result: Any,
+        records: list[MemoryRecord],
+        trigger: str,
+    ) -> Any:
         from ratchet.github.render import pr_body
 
-        body = pr_body(task_key=key, task_text=settings.task_text,
-                       latest_outcome=result.outcome, score_before=result.score_before,
-                       score_after=result.score_after, records=records,
-                       run_url=self.aenv.run_url, trigger_phrase=trigger, redact=self.redact)
+        body = pr_body(
+            task_key=key,
+            task_text=settings.task_text,
+            latest_outcome=result.outcome,
+            score_before=result.score_before,
+            score_after=result.score_after,
+            records=records,
+            run_url=self.aenv.run_url,
+            trigger_phrase=trigger,
+            redact=self.redact,
+        )
         first_line = settings.task_text.strip().splitlines()[0] if settings.task_text else key
         title = f"Ratchet: {first_line}"[:120]
         if pr is None:

@@ -30,10 +30,20 @@ def bundled(name: str) -> Path:
 
 
 def _git(cwd: Path, *args: str) -> None:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "Demo", "GIT_AUTHOR_EMAIL": "demo@example.invalid",
-           "GIT_COMMITTER_NAME": "Demo", "GIT_COMMITTER_EMAIL": "demo@example.invalid"}
-    subprocess.run(["git", "-c", "core.hooksPath=/dev/null", *args], cwd=cwd, env=env,
-                   check=True, capture_output=True)
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "Demo",
+        "GIT_AUTHOR_EMAIL": "demo@example.invalid",
+        "GIT_COMMITTER_NAME": "Demo",
+        "GIT_COMMITTER_EMAIL": "demo@example.invalid",
+    }
+    subprocess.run(
+        ["git", "-c", "core.hooksPath=/dev/null", *args],
+        cwd=cwd,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
 
 
 def prepare(dest: Path) -> Path:
@@ -41,8 +51,12 @@ def prepare(dest: Path) -> Path:
     app = bundled("recipe-app")
     if dest.exists() and any(dest.iterdir()):
         raise ConfigError(f"{dest} is not empty", "pass an empty or new directory with --dir")
-    shutil.copytree(app, dest, dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", "*.pyc"))
+    shutil.copytree(
+        app,
+        dest,
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", "*.pyc"),
+    )
     _git(dest, "init", "-q", "-b", "main")
     _git(dest, "add", "-A")
     _git(dest, "commit", "-q", "-m", "recipe app: starting point")
@@ -63,9 +77,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if online:
             console.print("model: MiniMax M3 (MINIMAX_API_KEY is set)")
         else:
-            console.print("[yellow]model: OFFLINE STAND-IN[/] — no MINIMAX_API_KEY, so proposals "
-                          "come from a scripted playbook, chosen by what memory holds. Tests, git "
-                          "and memory are real.")
+            console.print(
+                "[yellow]model: OFFLINE STAND-IN[/] — no MINIMAX_API_KEY, so proposals "
+                "come from a scripted playbook, chosen by what memory holds. Tests, git "
+                "and memory are real."
+            )
         base = [sys.executable, "-m", "ratchet"]
         run_cmd = [*base, "run", "--repo", str(repo)]
         if not online:
@@ -83,14 +99,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
         subprocess.run([*base, "history", "--repo", str(repo)], cwd=repo)
         log = subprocess.run(
             ["git", "log", "--oneline", f"main..ratchet/{_task_key(base, repo)}", "--"],
-            cwd=repo, capture_output=True, text=True,
+            cwd=repo,
+            capture_output=True,
+            text=True,
         )
         if log.stdout:
             console.rule("[bold]commits on the task branch")
             console.print(log.stdout.rstrip(), markup=False)
         if keep:
-            console.print(f"\nThe demo repository is kept at {repo}; run `ratchet run --repo "
-                          f"{repo}{'' if online else ' --offline-playbook ...'}` to continue.")
+            console.print(
+                f"\nThe demo repository is kept at {repo}; run `ratchet run --repo "
+                f"{repo}{'' if online else ' --offline-playbook ...'}` to continue."
+            )
         return 1 if failures else 0
     finally:
         if not keep:
@@ -98,8 +118,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _history(base: list[str], repo: Path) -> list[dict[str, object]]:
-    out = subprocess.run([*base, "history", "--repo", str(repo), "--json"],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [*base, "history", "--repo", str(repo), "--json"], capture_output=True, text=True
+    )
     try:
         return json.loads(out.stdout) if out.returncode == 0 else []
     except ValueError:
@@ -120,5 +141,6 @@ def _score_history(console: Console, base: list[str], repo: Path) -> None:
             steps.append(f"{r['score_after']}{mark}")
     if steps:
         first = recs[0].get("score_before")
-        console.print(f"score history: {first} → " + " → ".join(steps)
-                      + "   (✗ = recorded, not committed)")
+        console.print(
+            f"score history: {first} → " + " → ".join(steps) + "   (✗ = recorded, not committed)"
+        )

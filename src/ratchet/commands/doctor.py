@@ -35,7 +35,9 @@ class Doctor:
             return False
         except Exception as exc:  # report, never crash the doctor
             self.failed += 1
-            self.console.print(f"[red]✗[/] {name}: {escape(self.redact(f'{type(exc).__name__}: {exc}'))}")
+            self.console.print(
+                f"[red]✗[/] {name}: {escape(self.redact(f'{type(exc).__name__}: {exc}'))}"
+            )
             return False
         self.console.print(f"[green]✓[/] {name}: {escape(self.redact(detail))}")
         return True
@@ -59,17 +61,28 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         return str(repo.working_dir)
 
     if d.check("repository", repo_check):
+
         def config_check() -> str:
             s = build_settings(RunOptions(repo=args.repo), state["repo"], need_task=False)
             state["settings"] = s
-            return (f"base branch {s.base_branch}; task: "
-                    f"{(s.task_text[:60] + '…') if len(s.task_text) > 60 else (s.task_text or '(none: pass --task)')}")
+            return (
+                f"base branch {s.base_branch}; task: "
+                f"{_short(s.task_text) or '(none: pass --task)'}"
+            )
 
         if d.check("config", config_check):
             s = state["settings"]
-            d.check("test command", lambda: f"{s.test_command} ({s.test_command_source})"
-                    if s.test_command else _raise("no test command configured or detected",
-                                                  "set test_command in .github/ratchet.yml"))
+            d.check(
+                "test command",
+                lambda: (
+                    f"{s.test_command} ({s.test_command_source})"
+                    if s.test_command
+                    else _raise(
+                        "no test command configured or detected",
+                        "set test_command in .github/ratchet.yml",
+                    )
+                ),
+            )
             from ratchet.memory.factory import choose_backend
 
             d.note("memory backend", choose_backend(s.config.memory, os.environ))
@@ -79,8 +92,10 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
         sb = choose_sandbox()
         if sb.name == "none":
-            return ("none — tests run as a plain subprocess with a scrubbed environment; install "
-                    "bubblewrap (apt-get install bubblewrap) so they also cannot see this process")
+            return (
+                "none — tests run as a plain subprocess with a scrubbed environment; install "
+                "bubblewrap (apt-get install bubblewrap) so they also cannot see this process"
+            )
         return sb.name
 
     d.check("test sandbox", sandbox_check)
@@ -93,6 +108,10 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 0
 
 
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _raise(message: str, hint: str) -> str:
     raise RatchetError(message, hint)
 
@@ -103,8 +122,11 @@ def _check_minimax(d: Doctor, settings: object) -> None:
     env = env_settings(os.environ)
     key = env["minimax_api_key"]
     if not key:
-        d.note("MiniMax", "MINIMAX_API_KEY is not set — `ratchet run` needs it; `ratchet demo` "
-               "runs offline without it")
+        d.note(
+            "MiniMax",
+            "MINIMAX_API_KEY is not set — `ratchet run` needs it; `ratchet demo` "
+            "runs offline without it",
+        )
         return
     base = env["minimax_base_url"] or DEFAULT_BASE_URL
     model = getattr(settings, "model", None) or env["model"] or DEFAULT_MODEL
@@ -112,8 +134,9 @@ def _check_minimax(d: Doctor, settings: object) -> None:
     def ping() -> str:
         from ratchet.model.minimax import MiniMaxClient
 
-        client = MiniMaxClient(key, base_url=base, model=model, max_attempts=1, deadline=60.0,
-                               max_tokens=256)
+        client = MiniMaxClient(
+            key, base_url=base, model=model, max_attempts=1, deadline=60.0, max_tokens=256
+        )
         client.complete([{"role": "user", "content": "Reply with the word OK."}])
         return f"{base} answered as {model}"
 
@@ -137,9 +160,13 @@ def _check_mem0(d: Doctor, state: dict[str, object]) -> None:
         import tempfile
         from pathlib import Path
 
-        store = Mem0Store(key, host=host, user_id=repo_namespace(Path(root) if root else None,
-                                                                  os.environ),
-                          state_dir=sd or Path(tempfile.mkdtemp()), max_attempts=1)
+        store = Mem0Store(
+            key,
+            host=host,
+            user_id=repo_namespace(Path(root) if root else None, os.environ),
+            state_dir=sd or Path(tempfile.mkdtemp()),
+            max_attempts=1,
+        )
         return store.ping()
 
     d.check("Mem0", ping)

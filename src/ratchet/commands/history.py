@@ -13,9 +13,24 @@ from ratchet.records import MemoryRecord
 from ratchet.redact import redactor_from_env
 
 JSON_FIELDS = (
-    "id", "kind", "task", "attempt", "title", "outcome", "score_before", "score_after",
-    "patch_sha256", "files", "failing", "detail", "branch", "pr", "commit", "run_id",
-    "created_at", "tokens",
+    "id",
+    "kind",
+    "task",
+    "attempt",
+    "title",
+    "outcome",
+    "score_before",
+    "score_after",
+    "patch_sha256",
+    "files",
+    "failing",
+    "detail",
+    "branch",
+    "pr",
+    "commit",
+    "run_id",
+    "created_at",
+    "tokens",
 )
 
 
@@ -49,8 +64,10 @@ def cmd_history(args: argparse.Namespace) -> int:
 
     console = Console(highlight=False)
     if not records:
-        console.print(f"No remembered attempts{' for ' + args.task_key if args.task_key else ''}"
-                      f" (memory: {store.name}).")
+        console.print(
+            f"No remembered attempts{' for ' + args.task_key if args.task_key else ''}"
+            f" (memory: {store.name})."
+        )
         return 0
     tasks = sorted({r.task for r in records})
     title = f"Ratchet memory ({store.name})"
@@ -63,10 +80,19 @@ def cmd_history(args: argparse.Namespace) -> int:
     for col in cols:
         table.add_column(col, overflow="fold", no_wrap=col in ("#", "score", "commit"))
     for r in records:
-        score = (f"{r.score_before}→{r.score_after}"
-                 if r.score_before is not None and r.score_after is not None else "")
-        row = [str(r.attempt) if r.kind == "attempt" else r.kind, r.outcome, score,
-               redact(r.title or r.detail[:80]), r.commit[:7], r.created_at[5:16].replace("T", " ")]
+        score = (
+            f"{r.score_before}→{r.score_after}"
+            if r.score_before is not None and r.score_after is not None
+            else ""
+        )
+        row = [
+            str(r.attempt) if r.kind == "attempt" else r.kind,
+            r.outcome,
+            score,
+            redact(r.title or r.detail[:80]),
+            r.commit[:7],
+            r.created_at[5:16].replace("T", " "),
+        ]
         if len(tasks) > 1:
             row.insert(0, r.task)
         table.add_row(*row)

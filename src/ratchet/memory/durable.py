@@ -38,10 +38,13 @@ class DurableStore:
         primary: MemoryStore,
         journal: Journal,
         *,
+        mirror: MemoryStore | None = None,
         on_warning: Callable[[str], None] = warn_stderr,
     ) -> None:
         self.primary = primary
         self.journal = journal
+        self.mirror = mirror  # gets every record (best effort); read when the primary is down
+        self._mirror_ok = True
         self.name = primary.name
         self._warn = on_warning
         self._local: dict[str, MemoryRecord] = {}
@@ -77,6 +80,13 @@ class DurableStore:
                     merged[rec.key] = rec
             except MemoryStoreError as exc:
                 self._degrade(f"could not read memory from {self.name}: {_describe(exc)}")
+        if self.degraded and self.mirror is not None:
+            try:
+                for rec in self.mirror.records(task):
+                    merged.setdefault(rec.key, rec)
+            except MemoryStoreError as exc:
+                self._warn(f"could not read the {self.mirror.name} copy of memory either: "
+                           f"{_describe(exc)}")
         for rec in self._local.values():
             if task is None or rec.task == task:
                 merged[rec.key] = rec
@@ -106,6 +116,7 @@ class DurableStore:
         if stored is None:
             stored = self._journal(record, "add")
         self._local[stored.key] = stored
+        self._mirror_put(stored)
         return stored
 
     def update(self, record: MemoryRecord) -> MemoryRecord:
@@ -120,6 +131,7 @@ class DurableStore:
         if stored is None:
             stored = self._journal(record, "update")
         self._local[stored.key] = stored
+        self._mirror_put(stored)
         return stored
 
     def delete(self, ids: list[str]) -> int:
@@ -130,10 +142,32 @@ class DurableStore:
         if others:
             deleted += self.primary.delete(others)
         gone = set(ids)
+        gone_keys = {r.key for r in self._local.values() if r.id in gone} | journal_keys
         self._local = {k: r for k, r in self._local.items() if r.id not in gone}
+        if self.mirror is not None:
+            try:
+                keys = gone_keys | {r.key for r in self.primary.records() if r.id in gone}
+                mine = [r.id for r in self.mirror.records() if r.key in keys]
+                if mine:
+                    self.mirror.delete(mine)
+            except MemoryStoreError as exc:
+                self._warn(f"could not delete from the {self.mirror.name} copy: {_describe(exc)}")
         return deleted
 
     # -- internals -----------------------------------------------------------------------------
+    def _mirror_put(self, record: MemoryRecord) -> None:
+        """Write-through to the mirror; its ids are its own (derived from the key)."""
+        if self.mirror is None or not self._mirror_ok:
+            return
+        try:
+            copy = self.mirror.add(record.replace(id=""))
+            wanted = record.replace(id=copy.id)
+            if copy != wanted:
+                self.mirror.update(wanted)
+        except MemoryStoreError as exc:
+            self._mirror_ok = False
+            self._warn(f"could not copy memory to {self.mirror.name}: {_describe(exc)}")
+
     def _journal(self, record: MemoryRecord, op: str) -> MemoryRecord:
         try:
             self.journal.append(record, op=op)

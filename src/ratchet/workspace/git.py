@@ -151,14 +151,19 @@ def worktree(repo: git.Repo, branch: str, key: str) -> Path:
             path.parent.mkdir(parents=True, exist_ok=True)
             repo.git.worktree("add", "--force", str(path), branch)
     except gitmod.GitCommandError as exc:
-        raise GitError(f"could not prepare the worktree for {branch}: {exc.stderr.strip()}") from exc
+        raise GitError(
+            f"could not prepare the worktree for {branch}: {exc.stderr.strip()}"
+        ) from exc
     return path
 
 
 def ls_files(path: Path) -> list[str]:
     out = subprocess.run(
         ["git", "-c", "core.fsmonitor=false", "ls-files", "-z"],
-        cwd=path, capture_output=True, check=True, env={**os.environ, **SAFE_GIT_ENV},
+        cwd=path,
+        capture_output=True,
+        check=True,
+        env={**os.environ, **SAFE_GIT_ENV},
     ).stdout
     return [p for p in out.decode("utf-8", "replace").split("\0") if p]
 
