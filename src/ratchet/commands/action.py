@@ -26,12 +26,6 @@ from ratchet.records import KEPT_OUTCOMES, MemoryRecord
 from ratchet.redact import redactor_from_env
 
 WRITE_ROLES = frozenset({"admin", "maintain", "write"})
-PHASES = (
-    ("recalling", "recalling memory"),
-    ("asking", "asking MiniMax M3"),
-    ("testing", "testing"),
-    ("publishing", "publishing"),
-)
 
 
 @dataclass(frozen=True)
@@ -141,19 +135,19 @@ class Status:
         )
         try:
             self.gh.upsert_comment(self.number, status_marker(self.key), body)
-        except RatchetError as exc:  # progress must never fail the run
+        except Exception as exc:  # progress must never fail the run
             self.warn(f"could not update the status comment: {exc}")
 
     def phase(self, loop_phase: str) -> None:
         text = loop_phase.lower()
         if "recall" in text:
-            name = "recalling"
+            name = "recall"
         elif "asking" in text:
-            name = "asking"
+            name = "propose"
         elif "test" in text:
-            name = "testing"
+            name = "test"
         else:
-            name = "publishing"
+            name = "publish"
         self.post(phase=name, result=None)
 
 
@@ -447,7 +441,7 @@ class Action:
         branch = f"ratchet/{key}"
         status = self.status
         assert status is not None
-        status.post(phase="recalling", result=None)
+        status.post(phase="recall", result=None)
         opts0 = RunOptions(
             repo=root,
             task="-",
@@ -506,7 +500,7 @@ class Action:
 
         # publish: push (with a lease), then open or update the one PR
         if result.commit:
-            status.post(phase="publishing", result=None)
+            status.post(phase="publish", result=None)
             push_with_lease(root, result.commit, branch, remote.sha, self.git_env)
         records = store.records(key)
         tip_on_origin = result.commit or remote.sha

@@ -1,0 +1,278 @@
+"""End to end: `ratchet action` as GitHub Actions runs it, against fakes of GitHub (driven by
+the real PyGithub), MiniMax and Mem0 on 127.0.0.1, with a local bare repository as origin.
+
+Each run gets a fresh clone as its workspace (a new runner) and an event payload file, and the
+assertions are on what users see: pull requests, comments, reactions, branches on origin,
+memory, the step summary and the outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import git, make_repo, ratchet_env, run_ratchet
+from tests.fakes.github_server import FakeGitHub
+from tests.fakes.mem0_server import DEFAULT_KEY, FakeMem0Server
+from tests.fakes.minimax_server import FakeMiniMax
+from tests.test_e2e_memory import calc_files
+from tests.test_e2e_run import FIX_ADD, IMPL_MUL
+
+pytestmark = pytest.mark.e2e
+
+REPO = "octo/calc"
+TOKEN = "ghs_actionsTOKEN0123456789abcdef"
+USER_ID = "ratchet:octo/calc"
+
+
+class World:
+    """A repository on the fake GitHub, its bare origin, and the services the action uses."""
+
+    def __init__(self, tmp: Path, gh: FakeGitHub, model: FakeMiniMax, mem0: FakeMem0Server):
+        self.tmp, self.gh, self.model, self.mem0 = tmp, gh, model, mem0
+        seed = make_repo(tmp / "seed", calc_files())
+        self.origin = tmp / "origin.git"
+        git(tmp, "clone", "-q", "--bare", str(seed), str(self.origin))
+        self.repo_id = gh.add_repo(REPO, git_dir=self.origin)
+        gh.add_actions_token(TOKEN)
+        self.users = {}
+        for login, role in (("alice", "write"), ("bob", "read")):
+            self.users[login] = gh.add_user(login)
+            gh.set_permission(REPO, login, role)
+        self.issue = gh.create_issue(
+            REPO, "Make the calculator correct", "add and mul give wrong answers", as_user="alice"
+        )
+        self.runs = 0
+
+    def user(self, login: str) -> dict[str, Any]:
+        return {"login": login, "id": self.users[login], "type": "User"}
+
+    def repository(self) -> dict[str, Any]:
+        return {
+            "id": self.repo_id,
+            "full_name": REPO,
+            "default_branch": "main",
+            "name": "calc",
+            "owner": {"login": "octo"},
+        }
+
+    def comment(self, number: int, body: str, login: str) -> dict[str, Any]:
+        cid = self.gh.add_comment(REPO, number, body, as_user=login)
+        return {
+            "action": "created",
+            "issue": self.gh.issue_payload(REPO, number),
+            "comment": {"id": cid, "body": body, "user": self.user(login)},
+            "repository": self.repository(),
+            "sender": self.user(login),
+        }
+
+    def pr_event(self, number: int, action: str, **extra: Any) -> dict[str, Any]:
+        pr = next(p for p in self.gh.pulls(REPO) if p["number"] == number)
+        return {"action": action, "pull_request": pr, "repository": self.repository(), **extra}
+
+    def run(
+        self, event: str, payload: dict[str, Any]
+    ) -> tuple[subprocess.CompletedProcess[str], dict[str, str], str]:
+        self.runs += 1
+        ws = self.tmp / f"runner{self.runs}" / "calc"
+        git(self.tmp, "clone", "-q", str(self.origin), str(ws))
+        event_path = self.tmp / f"event{self.runs}.json"
+        event_path.write_text(json.dumps(payload))
+        out_file = self.tmp / f"output{self.runs}"
+        summary = self.tmp / f"summary{self.runs}.md"
+        env = ratchet_env(
+            self.tmp / "home",
+            GITHUB_ACTIONS="true",
+            GITHUB_EVENT_NAME=event,
+            GITHUB_EVENT_PATH=str(event_path),
+            GITHUB_REPOSITORY=REPO,
+            GITHUB_API_URL=self.gh.api_url,
+            GITHUB_SERVER_URL=self.gh.url,
+            GITHUB_WORKSPACE=str(ws),
+            GITHUB_RUN_ID=str(1000 + self.runs),
+            GITHUB_RUN_ATTEMPT="1",
+            GITHUB_OUTPUT=str(out_file),
+            GITHUB_STEP_SUMMARY=str(summary),
+            GITHUB_TOKEN=TOKEN,
+            MINIMAX_API_KEY="mm-key-secret",
+            MINIMAX_BASE_URL=self.model.url,
+            MEM0_API_KEY=DEFAULT_KEY,
+            MEM0_HOST=self.mem0.url,
+        )
+        proc = run_ratchet(["action"], env, cwd=ws, timeout=600)
+        outputs = parse_outputs(out_file.read_text() if out_file.exists() else "")
+        return proc, outputs, summary.read_text() if summary.exists() else ""
+
+    def memory(self, kind: str | None = None) -> list[dict[str, Any]]:
+        mems = [m["metadata"] for m in self.mem0.memories_of(USER_ID)]
+        return sorted(
+            (m for m in mems if kind is None or m.get("kind") == kind),
+            key=lambda m: (int(m.get("attempt") or 0), m.get("created_at", "")),
+        )
+
+    def status_comments(self, number: int) -> list[str]:
+        return [c["body"] for c in self.gh.comments(REPO, number) if "ratchet:status" in c["body"]]
+
+
+def parse_outputs(text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    lines = iter(text.splitlines())
+    for line in lines:
+        if "<<" in line:
+            name, delim = line.split("<<", 1)
+            value = []
+            for v in lines:
+                if v == delim:
+                    break
+                value.append(v)
+            out[name] = "\n".join(value)
+        elif "=" in line:
+            k, v = line.split("=", 1)
+            out[k] = v
+    return out
+
+
+@pytest.fixture
+def world(tmp_path: Path):
+    with FakeGitHub() as gh, FakeMiniMax() as model, FakeMem0Server() as mem0:
+        yield World(tmp_path, gh, model, mem0)
+
+
+def test_agent_next_review_and_merge(world: World) -> None:
+    world.model.script(FIX_ADD, IMPL_MUL)
+
+    # 1. a writer asks: one PR, memory, a 👀 reaction, a status comment, outputs
+    payload = world.comment(world.issue, "/agent next", "alice")
+    proc, outputs, summary = world.run("issue_comment", payload)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    pulls = world.gh.pulls(REPO)
+    assert len(pulls) == 1
+    pr = pulls[0]
+    assert pr["head"]["ref"] == "ratchet/issue-1" and pr["state"] == "open"
+    assert "<!-- ratchet:task=issue-1 -->" in pr["body"]
+    assert outputs["outcome"] == "improved" and outputs["pr_number"] == str(pr["number"])
+    assert outputs["branch"] == "ratchet/issue-1" and outputs["pr_url"]
+    assert [r["content"] for r in world.gh.reactions(REPO, payload["comment"]["id"])] == ["eyes"]
+    status = world.status_comments(world.issue)
+    assert len(status) == 1 and "improved" in status[0].lower()
+    attempts = world.memory("attempt")
+    assert [(a["attempt"], a["outcome"], a["pr"]) for a in attempts] == [
+        (1, "improved", pr["number"])
+    ]
+    assert "xychart-beta" in summary and "Fix add" in summary
+    tip1 = git(world.origin, "rev-parse", "ratchet/issue-1")
+    assert git(world.origin, "log", "-1", "--format=%s", tip1) == "Fix add"
+
+    # 2. a reader asks: nothing happens (no model call, no memory, no push, no comment)
+    calls = len(world.model.requests)
+    proc, outputs, _ = world.run("issue_comment", world.comment(world.issue, "/agent next", "bob"))
+    assert proc.returncode == 0, proc.stderr
+    assert len(world.model.requests) == calls and len(world.memory()) == 1
+    assert git(world.origin, "rev-parse", "ratchet/issue-1") == tip1
+    assert len(world.status_comments(world.issue)) == 1
+    assert outputs.get("outcome") == "skipped"
+
+    # 3. a review asking for changes is remembered and carried by the next prompt
+    review_id = world.gh.submit_review(
+        REPO,
+        pr["number"],
+        as_user="alice",
+        state="CHANGES_REQUESTED",
+        body="Good start. Please also implement mul.",
+        comments=[("calc/ops.py", 9, "this still raises")],
+    )
+    review = {
+        "id": review_id,
+        "state": "changes_requested",
+        "body": "Good start. Please also implement mul.",
+        "user": world.user("alice"),
+    }
+    proc, outputs, _ = world.run(
+        "pull_request_review",
+        world.pr_event(pr["number"], "submitted", review=review, sender=world.user("alice")),
+    )
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    feedback = world.memory("feedback")
+    assert len(feedback) == 1 and "Please also implement mul" in feedback[0]["detail"]
+    assert "this still raises" in feedback[0]["detail"]
+    prompt = json.dumps(world.model.requests[-1].json["messages"])
+    assert "Please also implement mul" in prompt and "Fix add" in prompt
+    assert len(world.gh.pulls(REPO)) == 1  # the same PR, updated
+    assert git(world.origin, "log", "--format=%s", "main..ratchet/issue-1").splitlines() == [
+        "Implement mul",
+        "Fix add",
+    ]
+    body = world.gh.pulls(REPO)[0]["body"]
+    assert "Implement mul" in body and "Fix add" in body
+
+    # 4. merged: remembered as accepted, and the task branch is cleaned up
+    world.gh.merge_pr(REPO, pr["number"], as_user="alice")
+    proc, outputs, _ = world.run(
+        "pull_request", world.pr_event(pr["number"], "closed", sender=world.user("alice"))
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert [m["outcome"] for m in world.memory("outcome")] == ["accepted"]
+    assert git(world.origin, "branch", "--list", "ratchet/issue-1") == ""
+
+    # no secret reached anything users can read
+    texts = [p["body"] for p in world.gh.pulls(REPO)] + [
+        c["body"] for c in world.gh.comments(REPO, world.issue)
+    ]
+    assert not any(TOKEN in t or "mm-key-secret" in t for t in texts)
+
+
+def test_closed_unmerged_is_rejected_and_not_proposed_again(world: World) -> None:
+    world.model.script(FIX_ADD, FIX_ADD)
+    proc, _, _ = world.run("issue_comment", world.comment(world.issue, "/agent next", "alice"))
+    assert proc.returncode == 0, proc.stderr
+    number = world.gh.pulls(REPO)[0]["number"]
+    world.gh.close_pr(REPO, number)
+    proc, outputs, _ = world.run("pull_request", world.pr_event(number, "closed"))
+    assert proc.returncode == 0, proc.stderr
+    assert outputs["outcome"] == "rejected"
+    proc, outputs, _ = world.run(
+        "issue_comment", world.comment(world.issue, "/agent next", "alice")
+    )
+    assert proc.returncode == 0, proc.stderr
+    attempts = world.memory("attempt")
+    # the same patch again is refused before any test runs; the model is asked once more
+    assert [a["outcome"] for a in attempts] == ["improved", "repeat", "no_change"]
+    assert "rejected" in attempts[1]["detail"]
+    assert len(world.gh.pulls(REPO, "open")) == 0
+    assert git(world.origin, "branch", "--list", "ratchet/issue-1") == ""
+
+
+def test_foreign_push_stops_ratchet(world: World) -> None:
+    world.model.script(FIX_ADD, IMPL_MUL)
+    proc, _, _ = world.run("issue_comment", world.comment(world.issue, "/agent next", "alice"))
+    assert proc.returncode == 0, proc.stderr
+    human = world.tmp / "human"
+    git(world.tmp, "clone", "-q", "-b", "ratchet/issue-1", str(world.origin), str(human))
+    (human / "notes.txt").write_text("my own fix\n")
+    git(human, "add", "notes.txt")
+    git(human, "commit", "-q", "-m", "human change")
+    git(human, "push", "-q", "origin", "ratchet/issue-1")
+    tip = git(world.origin, "rev-parse", "ratchet/issue-1")
+    calls = len(world.model.requests)
+    proc, outputs, _ = world.run(
+        "issue_comment", world.comment(world.issue, "/agent next", "alice")
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert outputs["outcome"] == "blocked"
+    assert git(world.origin, "rev-parse", "ratchet/issue-1") == tip
+    assert len(world.model.requests) == calls
+    assert "stops pushing" in world.status_comments(world.issue)[0]
+
+
+def test_unhandled_event_and_bad_payload(world: World, tmp_path: Path) -> None:
+    proc, outputs, _ = world.run(
+        "push", {"ref": "refs/heads/main", "repository": world.repository()}
+    )
+    assert proc.returncode == 0 and "nothing to do" in proc.stdout
+    assert outputs["outcome"] == "skipped"
+    proc, outputs, _ = world.run("issue_comment", {"action": "created", "issue": "garbage"})
+    assert proc.returncode == 0 and outputs["outcome"] == "skipped"
