@@ -85,6 +85,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     reporter.info(
         f"tests: {settings.test_command} ({settings.test_command_source}); memory: {store.name}"
     )
+    sandbox = choose_sandbox()
+    reporter.info(
+        f"test sandbox: {sandbox.name}" + (f" ({sandbox.warning})" if sandbox.warning else "")
+    )
     loop = Loop(
         settings=settings,
         repo=repo,
@@ -92,7 +96,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         model_factory=factory,
         reporter=reporter,
         run_id=run_id(os.environ),
-        sandbox=choose_sandbox(),
+        sandbox=sandbox,
     )
     try:
         for i in range(settings.iterations):
