@@ -48,6 +48,7 @@ class Result:
     detail: str = ""
     records: list[MemoryRecord] = field(default_factory=list)
     diff: str = ""
+    test_output: str = ""  # the candidate suite's (capped) output
 
 
 @dataclass
@@ -287,6 +288,7 @@ class Loop:
             rep.end_phase()
         verdict = judge(base_run, cand, rerun)
         res.verdict = verdict
+        res.test_output = cand.output
         rep.info(f"verdict: {verdict.outcome} — {verdict.reason}")
 
         # record, then commit

@@ -23,8 +23,10 @@ class Reporter:
         quiet: bool = False,
         live: bool | None = None,
         on_phase: Callable[[str], None] | None = None,
+        groups: bool = False,
     ) -> None:
         self.on_phase = on_phase
+        self.groups = groups  # GitHub Actions: each phase is a collapsible ::group:: block
         self.redact = redact
         self.console = Console(file=file or sys.stderr, highlight=False, soft_wrap=True)
         self.quiet = quiet
@@ -59,6 +61,11 @@ class Reporter:
             )
             self._status.start()
             self._status.add_task(escape(self.redact(name)), total=None)
+        elif self.groups:
+            from ratchet.github.actions import escape_data
+
+            self.console.file.write(f"::group::{escape_data(self.redact(name))}\n")
+            self.console.file.flush()
         else:
             self.console.print(f"… {escape(self.redact(name))}")
 
@@ -70,6 +77,9 @@ class Reporter:
         if self._status is not None:
             self._status.stop()
             self._status = None
+        if self.groups and not self.quiet and not self.live:
+            self.console.file.write("::endgroup::\n")
+            self.console.file.flush()
         if not self.quiet:
             self.console.print(
                 f"[green]✓[/] {escape(self.redact(self._phase))} [dim]({took:.1f}s)[/]"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -177,7 +178,7 @@ class Action:
         self, aenv: ActionEnv, payload: Mapping[str, Any], redact: Callable[[str], str]
     ) -> None:
         self.aenv, self.payload, self.redact = aenv, payload, redact
-        self.reporter = Reporter(redact=redact, live=False)
+        self.reporter = Reporter(redact=redact, live=False, groups=True, file=sys.stdout)
         self.status: Status | None = None
         self.outputs: dict[str, str | int | None] = {"outcome": "skipped"}
 
@@ -489,9 +490,11 @@ class Action:
             run_id=self._run_id(),
             sandbox=choose_sandbox(),
         )
-        with actions.group("ratchet: one iteration"):
-            result = loop.iterate()
+        result = loop.iterate()
         self.reporter.close()
+        if result.test_output:
+            with actions.group("test output of the change (as printed by the test command)"):
+                actions.echo_untrusted(self.redact(result.test_output))
         self.reporter.on_phase = None
         self.outputs.update(
             outcome=result.outcome,
