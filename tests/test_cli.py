@@ -1,0 +1,141 @@
+"""The command line as a user meets it: --help/--version, history, forget, doctor, memory
+import-ledger and the demo, each run as the `ratchet` executable."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ratchet.memory.ledger import LedgerStore
+from ratchet.memory.local import LocalStore
+from ratchet.records import MemoryRecord
+from tests.conftest import git, make_repo, ratchet_env, run_ratchet
+from tests.fakes.mem0_server import DEFAULT_KEY, FakeMem0Server
+from tests.fakes.minimax_server import FakeMiniMax
+
+
+def rec(task: str, n: int, outcome: str = "improved") -> MemoryRecord:
+    return MemoryRecord(
+        kind="attempt",
+        task=task,
+        attempt=n,
+        outcome=outcome,
+        run_id="r1",
+        title=f"step {n}",
+        score_before=10 * n,
+        score_after=10 * n + 5,
+    )
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(
+        tmp_path / "proj", {"a.py": "x = 1\n", "tests/test_a.py": "def test_a():\n    pass\n"}
+    )
+
+
+def test_version_and_help_everywhere(tmp_path: Path) -> None:
+    env = ratchet_env(tmp_path / "h")
+    out = run_ratchet(["--version"], env)
+    assert out.returncode == 0 and re.match(r"ratchet \d+\.\d+\.\d+", out.stdout)
+    for cmd in ("run", "action", "history", "forget", "doctor", "demo", "memory"):
+        out = run_ratchet([cmd, "--help"], env)
+        assert out.returncode == 0 and "usage: ratchet" in out.stdout, cmd
+    mod = subprocess.run(
+        [sys.executable, "-m", "ratchet", "--version"], capture_output=True, text=True, env=env
+    )
+    assert mod.returncode == 0 and mod.stdout.startswith("ratchet ")
+    assert run_ratchet([], env).returncode == 2
+
+
+def test_history_table_json_and_forget(repo: Path, tmp_path: Path) -> None:
+    env = ratchet_env(tmp_path / "h")
+    store = LocalStore(repo / ".git" / "ratchet" / "memory.jsonl")
+    for n in (1, 2):
+        store.add(rec("task-a", n))
+    store.add(rec("task-b", 1, "regressed"))
+    table = run_ratchet(["history", "--repo", str(repo)], env)
+    assert table.returncode == 0 and "step 2" in table.stdout and "task-b" in table.stdout
+    data = json.loads(
+        run_ratchet(["history", "--repo", str(repo), "--json", "--task", "task-a"], env).stdout
+    )
+    assert [r["attempt"] for r in data] == [1, 2]
+    for field in (
+        "task",
+        "attempt",
+        "title",
+        "outcome",
+        "score_before",
+        "score_after",
+        "patch_sha256",
+        "created_at",
+    ):
+        assert field in data[0]
+    refused = run_ratchet(["forget", "--repo", str(repo), "--task", "task-a"], env)
+    assert refused.returncode == 1 and "--yes" in refused.stderr
+    assert len(store.records()) == 3
+    done = run_ratchet(["forget", "--repo", str(repo), "--task", "task-a", "--yes"], env)
+    assert done.returncode == 0 and "Deleted 2" in done.stdout
+    assert [r.task for r in store.records()] == ["task-b"]
+
+
+def test_doctor_reports_what_to_fix(repo: Path, tmp_path: Path) -> None:
+    env = ratchet_env(tmp_path / "h")
+    out = run_ratchet(["doctor", "--repo", str(repo)], env)
+    assert "repository" in out.stdout and "MINIMAX_API_KEY is not set" in out.stdout
+    assert "test command" in out.stdout and "python -m pytest" in out.stdout
+    with FakeMiniMax() as model, FakeMem0Server() as mem0:
+        good = {
+            **env,
+            "MINIMAX_API_KEY": "k",
+            "MINIMAX_BASE_URL": model.url,
+            "MEM0_API_KEY": DEFAULT_KEY,
+            "MEM0_HOST": mem0.url,
+        }
+        out = run_ratchet(["doctor", "--repo", str(repo)], good)
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert "All checks passed" in out.stdout
+        bad = {**good, "MEM0_API_KEY": "wrong"}
+        out = run_ratchet(["doctor", "--repo", str(repo)], bad)
+        assert out.returncode == 1 and "Mem0" in out.stdout and "fix:" in out.stdout
+    bad_cfg = make_repo(tmp_path / "bad", {".github/ratchet.yml": "memory: redis\n"})
+    out = run_ratchet(["doctor", "--repo", str(bad_cfg)], env)
+    assert out.returncode == 1 and "'memory'" in out.stdout
+
+
+def test_import_ledger_into_mem0_is_idempotent(repo: Path, tmp_path: Path) -> None:
+    ledger = LedgerStore(repo, remote=None)
+    for n in (1, 2, 3):
+        ledger.add(rec("task-a", n))
+    with FakeMem0Server() as mem0:
+        env = ratchet_env(tmp_path / "h", MEM0_API_KEY=DEFAULT_KEY, MEM0_HOST=mem0.url)
+        for _ in range(2):
+            out = run_ratchet(["memory", "import-ledger", "--repo", str(repo), "--no-fetch"], env)
+            assert out.returncode == 0, out.stderr
+            assert "Imported 3" in out.stdout
+        mems = mem0.memories_of("ratchet:local/proj")
+    assert sorted(int(m["metadata"]["attempt"]) for m in mems) == [1, 2, 3]
+
+
+@pytest.mark.e2e
+def test_demo_runs_offline_and_the_score_rises(tmp_path: Path) -> None:
+    work = tmp_path / "demo"
+    out = run_ratchet(
+        ["demo", "--iterations", "3", "--dir", str(work)], ratchet_env(tmp_path / "h"), timeout=600
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "OFFLINE STAND-IN" in out.stdout
+    assert out.stdout.count("a new process") == 3
+    history = json.loads(
+        run_ratchet(["history", "--repo", str(work), "--json"], ratchet_env(tmp_path / "h")).stdout
+    )
+    kept = [r for r in history if r["outcome"] == "improved"]
+    assert len(history) == 3 and len(kept) >= 2
+    scores = [history[0]["score_before"]] + [r["score_after"] for r in kept]
+    assert scores == sorted(scores) and scores[-1] > scores[0]
+    assert git(work, "rev-list", "--count", f"main..ratchet/{history[0]['task']}") == str(len(kept))
