@@ -197,6 +197,16 @@ class Action:
                     error=f"{exc}" + (f"\n\n{exc.hint}" if exc.hint else ""),
                 )
             raise
+        except Exception as exc:  # a bug: still never end silently
+            self.outputs["outcome"] = "error"
+            if self.status is not None:
+                self.status.post(
+                    phase=None,
+                    result=None,
+                    error=f"Ratchet hit an unexpected error ({type(exc).__name__}); "
+                    "see the run log.",
+                )
+            raise
         finally:
             actions.set_outputs(self.aenv.output, self.outputs)
 
