@@ -224,3 +224,31 @@ def test_missing_test_command_and_hanging_suite(tmp_path: Path) -> None:
     )
     out = run_ratchet(["run", "--repo", str(hang)], env, timeout=120)
     assert out.returncode == 1 and "did not finish within 10s" in out.stderr
+
+
+def test_unrelated_non_python_repository(tmp_path: Path) -> None:
+    """A shell project whose test command prints only a summary line: counts decide."""
+    lib = 'greet() {\n  echo "Hello, $1"\n}\n\nshout() {\n  echo "$1"\n}\n'
+    tests = (
+        '. ./lib.sh\npass=0; fail=0\n'
+        'check() { if [ "$1" = "$2" ]; then pass=$((pass+1)); else fail=$((fail+1)); '
+        'echo "FAIL: $1 != $2"; fi; }\n'
+        'check "$(greet Ann)" "Hello, Ann"\n'
+        'check "$(shout hey)" "HEY"\n'
+        'check "$(shout Ok)" "OK"\n'
+        'echo "$pass passed, $fail failed"\n[ "$fail" -eq 0 ]\n'
+    )
+    repo = make_repo(tmp_path / "shell-tool", {"lib.sh": lib, "run_tests.sh": tests})
+    fix = proposal("Make shout upper-case", "lib.sh", 'shout() {\n  echo "$1"\n}',
+                   "shout() {\n  echo \"$1\" | tr '[:lower:]' '[:upper:]'\n}")
+    with FakeMiniMax() as fake:
+        fake.script(fix)
+        env = ratchet_env(tmp_path / "home", MINIMAX_API_KEY="k", MINIMAX_BASE_URL=fake.url)
+        out = run_ratchet(["run", "--repo", str(repo), "--task", "Shout in capitals",
+                           "--test-command", "sh run_tests.sh",
+                           "--task-key", "shout"], env)
+    assert out.returncode == 0, out.stderr
+    recs = history(repo, env)
+    assert [(r["outcome"], r["score_before"], r["score_after"]) for r in recs] == [
+        ("improved", 33, 100)]
+    assert git(repo, "log", "-1", "--format=%s", "ratchet/shout") == "Make shout upper-case"
