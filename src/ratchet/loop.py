@@ -176,7 +176,7 @@ class Loop:
                 digest=digest,
                 context=ctx.text,
                 failing_output=base_run.output,
-                constraints=[f"never edit: {', '.join(protected)}"] if protected else [],
+                constraints=_constraints(s.protected_paths),
                 note=note,
             )
             rep.phase(f"asking {getattr(model, 'name', s.model)} for one change")
@@ -375,3 +375,15 @@ class Loop:
                 else ""
             )
             self.reporter.info(f"  #{r.attempt} {r.outcome:<9}{score}  {r.title or r.detail[:60]}")
+
+
+def _constraints(configured: list[str] | None) -> list[str]:
+    """What the prompt says about protected paths (the policy itself is enforced on apply)."""
+    if configured is None:
+        return [
+            "Do not edit tests, test configuration, CI and workflow files, build or dependency "
+            "manifests, lock files or anything under .github/: the tests are the judge, and "
+            "such edits are refused."
+        ]
+    shown = ", ".join(configured[:40]) + (" …" if len(configured) > 40 else "")
+    return [f"Never edit these paths (edits to them are refused): {shown}"] if configured else []
