@@ -15,141 +15,19 @@ import json
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ratchet.config import DEFAULT_TRIGGER, slugify
 from ratchet.errors import ConfigError, RatchetError
+from ratchet.github.env import ActionEnv
+from ratchet.github.status import Status
 from ratchet.intent import Intent, Skip, parse_event, task_key_from_branch
 from ratchet.progress import Reporter
-from ratchet.records import KEPT_OUTCOMES, MemoryRecord
+from ratchet.records import MemoryRecord
 from ratchet.redact import redactor_from_env
 
 WRITE_ROLES = frozenset({"admin", "maintain", "write"})
-
-
-@dataclass(frozen=True)
-class ActionEnv:
-    event_name: str
-    event_path: str
-    repository: str
-    api_url: str
-    server_url: str
-    workspace: Path
-    run_id: str
-    run_attempt: str
-    output: str | None
-    summary: str | None
-    token: str
-    trigger_phrase: str | None
-    task: str | None
-    test_command: str | None
-    config: str | None
-    allowed_bot_ids: frozenset[int]
-
-    @property
-    def run_url(self) -> str:
-        return f"{self.server_url}/{self.repository}/actions/runs/{self.run_id}"
-
-    @classmethod
-    def from_environ(cls, env: Mapping[str, str]) -> ActionEnv:
-        def get(name: str, default: str = "") -> str:
-            return env.get(name, "").strip() or default
-
-        missing = [
-            n for n in ("GITHUB_EVENT_NAME", "GITHUB_EVENT_PATH", "GITHUB_REPOSITORY") if not get(n)
-        ]
-        if missing:
-            raise ConfigError(
-                f"{', '.join(missing)} not set: `ratchet action` runs inside GitHub Actions",
-                "use `ratchet run` on a local checkout",
-            )
-        token = get("GITHUB_TOKEN") or get("INPUT_GITHUB_TOKEN")
-        if not token:
-            raise ConfigError(
-                "GITHUB_TOKEN is not set",
-                "pass `github_token: ${{ secrets.GITHUB_TOKEN }}` to the action",
-            )
-        bots: set[int] = set()
-        for part in get("RATCHET_ALLOWED_BOT_IDS").replace(" ", ",").split(","):
-            if part:
-                if not part.isdigit():
-                    raise ConfigError(
-                        f"allowed_bot_ids: {part!r} is not a numeric user id",
-                        "list numeric GitHub user ids, e.g. 41898282",
-                    )
-                bots.add(int(part))
-        return cls(
-            event_name=get("GITHUB_EVENT_NAME"),
-            event_path=get("GITHUB_EVENT_PATH"),
-            repository=get("GITHUB_REPOSITORY"),
-            api_url=get("GITHUB_API_URL", "https://api.github.com").rstrip("/"),
-            server_url=get("GITHUB_SERVER_URL", "https://github.com").rstrip("/"),
-            workspace=Path(get("GITHUB_WORKSPACE", os.getcwd())),
-            run_id=get("GITHUB_RUN_ID", "0"),
-            run_attempt=get("GITHUB_RUN_ATTEMPT", "1"),
-            output=get("GITHUB_OUTPUT") or None,
-            summary=get("GITHUB_STEP_SUMMARY") or None,
-            token=token,
-            trigger_phrase=get("RATCHET_TRIGGER_PHRASE") or None,
-            task=get("RATCHET_TASK") or None,
-            test_command=get("RATCHET_TEST_COMMAND") or None,
-            config=get("RATCHET_CONFIG") or None,
-            allowed_bot_ids=frozenset(bots),
-        )
-
-
-class Status:
-    """The sticky status comment of one task (edited in place; never a second one)."""
-
-    def __init__(
-        self,
-        gh: Any,
-        number: int | None,
-        task_key: str,
-        aenv: ActionEnv,
-        trigger: str,
-        warn: Callable[[str], None],
-    ) -> None:
-        self.gh, self.number, self.key, self.aenv, self.trigger = (
-            gh,
-            number,
-            task_key,
-            aenv,
-            trigger,
-        )
-        self.warn = warn
-        self.pr_url: str | None = None
-
-    def post(self, **kw: Any) -> None:
-        if self.number is None:
-            return
-        from ratchet.github.render import status_comment, status_marker
-
-        body = status_comment(
-            task_key=self.key,
-            run_url=self.aenv.run_url,
-            trigger_phrase=self.trigger,
-            pr_url=self.pr_url,
-            **kw,
-        )
-        try:
-            self.gh.upsert_comment(self.number, status_marker(self.key), body)
-        except Exception as exc:  # progress must never fail the run
-            self.warn(f"could not update the status comment: {exc}")
-
-    def phase(self, loop_phase: str) -> None:
-        text = loop_phase.lower()
-        if "recall" in text:
-            name = "recall"
-        elif "asking" in text:
-            name = "propose"
-        elif "test" in text:
-            name = "test"
-        else:
-            name = "publish"
-        self.post(phase=name, result=None)
 
 
 def cmd_action(args: argparse.Namespace) -> int:
@@ -330,75 +208,26 @@ class Action:
         )
 
     def _feedback(self, intent: Intent, key: str, store: Any) -> None:
-        from ratchet.sanitize import clean_user_text
+        from ratchet.github.outcomes import feedback_record
 
-        parts = [
-            f"Review ({intent.review_state or 'commented'}) by @{intent.actor.login}"
-            if intent.actor
-            else "Review"
-        ]
-        if intent.review_body.strip():
-            parts.append(clean_user_text(intent.review_body, 4000))
+        inline: list[tuple[str, int | None, str]] = []
         if intent.review_id is not None and intent.pr_number is not None:
-            review = self.gh.review(intent.pr_number, intent.review_id)
-            for c in review.comments[:30]:
-                path, line, body = c
-                parts.append(f"{path}:{line}: {clean_user_text(body, 800)}")
-        store.add(
-            MemoryRecord(
-                kind="feedback",
-                task=key,
-                outcome=intent.review_state or "commented",
-                detail="\n".join(parts)[:2000],
-                branch=f"ratchet/{key}",
-                pr=intent.pr_number,
-                run_id=self._run_id(),
-            )
-        )
+            inline = list(self.gh.review(intent.pr_number, intent.review_id).comments)
+        store.add(feedback_record(intent, key, inline, self._run_id()))
 
     def _closed(self, intent: Intent, key: str, store: Any, pr: Any) -> int:
         from ratchet.github.branch import delete_with_lease
+        from ratchet.github.outcomes import closed_records
 
-        outcome = "accepted" if intent.merged else "rejected"
-        attempts = [r for r in store.records(key) if r.kind == "attempt"]
-        kept = [r for r in attempts if r.outcome in KEPT_OUTCOMES and r.commit]
-        titles = "; ".join(r.title for r in kept[-10:])
-        store.add(
-            MemoryRecord(
-                kind="outcome",
-                task=key,
-                outcome=outcome,
-                pr=intent.pr_number,
-                detail=(
-                    f"pull request #{intent.pr_number} was "
-                    f"{'merged' if intent.merged else 'closed without merging'}: {titles}"
-                ),
-                branch=f"ratchet/{key}",
-                run_id=self._run_id(),
-            )
-        )
-        if not intent.merged:  # the rejected approach is never proposed again
-            for r in kept:
-                store.add(
-                    MemoryRecord(
-                        kind="outcome",
-                        task=key,
-                        outcome="rejected",
-                        attempt=r.attempt,
-                        title=r.title,
-                        patch_sha256=r.patch_sha256,
-                        files=r.files,
-                        pr=intent.pr_number,
-                        run_id=self._run_id(),
-                        detail=f"rejected with pull request #{intent.pr_number}",
-                    )
-                )
-        if intent.head_sha:
+        records = closed_records(intent, key, store.records(key), self._run_id())
+        for rec in records:
+            store.add(rec)
+        if intent.head_sha:  # the next run of this task starts again from the base branch
             delete_with_lease(
                 Path(self.repo.working_dir), f"ratchet/{key}", intent.head_sha, self.git_env
             )
-        self.outputs["outcome"] = outcome
-        print(f"ratchet: remembered that #{intent.pr_number} was {outcome}")
+        self.outputs["outcome"] = records[0].outcome
+        print(f"ratchet: remembered that #{intent.pr_number} was {records[0].outcome}")
         return 0
 
     def _run_id(self) -> str:

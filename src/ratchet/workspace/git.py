@@ -7,9 +7,7 @@ runs with hooks and fsmonitor disabled (a test run must not be able to plant cod
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ratchet.errors import GitError
+from ratchet.workspace import gitcmd
 
 if TYPE_CHECKING:  # GitPython is imported lazily: it costs ~0.1 s at start-up
     import git
@@ -158,31 +157,19 @@ def worktree(repo: git.Repo, branch: str, key: str) -> Path:
 
 
 def ls_files(path: Path) -> list[str]:
-    out = subprocess.run(
-        ["git", "-c", "core.fsmonitor=false", "ls-files", "-z"],
-        cwd=path,
-        capture_output=True,
-        check=True,
-        env={**os.environ, **SAFE_GIT_ENV},
-    ).stdout
-    return [p for p in out.decode("utf-8", "replace").split("\0") if p]
+    """The tracked files of the worktree at ``path`` (relative POSIX paths)."""
+    out = gitcmd.git(path, "ls-files", "-z").stdout
+    return [p for p in out.split("\0") if p]
 
 
 def export_commit(repo: git.Repo, commit: str, dest: Path) -> Path:
     """Write the tree of ``commit`` into ``dest`` (no .git), using a throw-away index."""
     dest.mkdir(parents=True, exist_ok=True)
+    root = Path(repo.working_dir)
     with tempfile.TemporaryDirectory(prefix="ratchet-index-") as tmp:
-        env = {**os.environ, **SAFE_GIT_ENV, "GIT_INDEX_FILE": str(Path(tmp) / "index")}
-        gitdir = repo.git_dir
-        for args in (
-            ["read-tree", commit],
-            ["checkout-index", "-a", "-f", f"--prefix={dest}/"],
-        ):
-            proc = subprocess.run(
-                ["git", f"--git-dir={gitdir}", *args], env=env, capture_output=True, text=True
-            )
-            if proc.returncode != 0:
-                raise GitError(f"git {args[0]} failed: {proc.stderr.strip()}")
+        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        gitcmd.git(root, "read-tree", commit, env=env)
+        gitcmd.git(root, "checkout-index", "-a", "-f", f"--prefix={dest}/", env=env)
     return dest
 
 

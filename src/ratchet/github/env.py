@@ -1,0 +1,83 @@
+"""The GitHub Actions environment `ratchet action` reads, exactly as given (tests point it at
+fakes): the ``GITHUB_*`` variables set by the runner and the ``RATCHET_*`` / key variables the
+composite action maps its inputs to."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ratchet.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class ActionEnv:
+    event_name: str
+    event_path: str
+    repository: str
+    api_url: str
+    server_url: str
+    workspace: Path
+    run_id: str
+    run_attempt: str
+    output: str | None
+    summary: str | None
+    token: str
+    trigger_phrase: str | None
+    task: str | None
+    test_command: str | None
+    config: str | None
+    allowed_bot_ids: frozenset[int]
+
+    @property
+    def run_url(self) -> str:
+        return f"{self.server_url}/{self.repository}/actions/runs/{self.run_id}"
+
+    @classmethod
+    def from_environ(cls, env: Mapping[str, str]) -> ActionEnv:
+        def get(name: str, default: str = "") -> str:
+            return env.get(name, "").strip() or default
+
+        missing = [
+            n for n in ("GITHUB_EVENT_NAME", "GITHUB_EVENT_PATH", "GITHUB_REPOSITORY") if not get(n)
+        ]
+        if missing:
+            raise ConfigError(
+                f"{', '.join(missing)} not set: `ratchet action` runs inside GitHub Actions",
+                "use `ratchet run` on a local checkout",
+            )
+        token = get("GITHUB_TOKEN") or get("INPUT_GITHUB_TOKEN")
+        if not token:
+            raise ConfigError(
+                "GITHUB_TOKEN is not set",
+                "pass `github_token: ${{ secrets.GITHUB_TOKEN }}` to the action",
+            )
+        bots: set[int] = set()
+        for part in get("RATCHET_ALLOWED_BOT_IDS").replace(" ", ",").split(","):
+            if part:
+                if not part.isdigit():
+                    raise ConfigError(
+                        f"allowed_bot_ids: {part!r} is not a numeric user id",
+                        "list numeric GitHub user ids, e.g. 41898282",
+                    )
+                bots.add(int(part))
+        return cls(
+            event_name=get("GITHUB_EVENT_NAME"),
+            event_path=get("GITHUB_EVENT_PATH"),
+            repository=get("GITHUB_REPOSITORY"),
+            api_url=get("GITHUB_API_URL", "https://api.github.com").rstrip("/"),
+            server_url=get("GITHUB_SERVER_URL", "https://github.com").rstrip("/"),
+            workspace=Path(get("GITHUB_WORKSPACE", os.getcwd())),
+            run_id=get("GITHUB_RUN_ID", "0"),
+            run_attempt=get("GITHUB_RUN_ATTEMPT", "1"),
+            output=get("GITHUB_OUTPUT") or None,
+            summary=get("GITHUB_STEP_SUMMARY") or None,
+            token=token,
+            trigger_phrase=get("RATCHET_TRIGGER_PHRASE") or None,
+            task=get("RATCHET_TASK") or None,
+            test_command=get("RATCHET_TEST_COMMAND") or None,
+            config=get("RATCHET_CONFIG") or None,
+            allowed_bot_ids=frozenset(bots),
+        )

@@ -1,0 +1,60 @@
+"""The sticky status comment of one task: found by its hidden marker and edited in place."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ratchet.github.env import ActionEnv
+
+
+class Status:
+    """The sticky status comment of one task (edited in place; never a second one)."""
+
+    def __init__(
+        self,
+        gh: Any,
+        number: int | None,
+        task_key: str,
+        aenv: ActionEnv,
+        trigger: str,
+        warn: Callable[[str], None],
+    ) -> None:
+        self.gh, self.number, self.key, self.aenv, self.trigger = (
+            gh,
+            number,
+            task_key,
+            aenv,
+            trigger,
+        )
+        self.warn = warn
+        self.pr_url: str | None = None
+
+    def post(self, **kw: Any) -> None:
+        if self.number is None:
+            return
+        from ratchet.github.render import status_comment, status_marker
+
+        body = status_comment(
+            task_key=self.key,
+            run_url=self.aenv.run_url,
+            trigger_phrase=self.trigger,
+            pr_url=self.pr_url,
+            **kw,
+        )
+        try:
+            self.gh.upsert_comment(self.number, status_marker(self.key), body)
+        except Exception as exc:  # progress must never fail the run
+            self.warn(f"could not update the status comment: {exc}")
+
+    def phase(self, loop_phase: str) -> None:
+        text = loop_phase.lower()
+        if "recall" in text:
+            name = "recall"
+        elif "asking" in text:
+            name = "propose"
+        elif "test" in text:
+            name = "test"
+        else:
+            name = "publish"
+        self.post(phase=name, result=None)
