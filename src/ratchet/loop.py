@@ -341,13 +341,16 @@ class Loop:
         proposal: Proposal | None = None,
         **fields: object,
     ) -> MemoryRecord:
+        redact = self.reporter.redact  # memory leaves the bot: no secret may reach it
+        detail = fields.pop("detail", "")
         rec = MemoryRecord(
             kind="attempt",
             task=self.settings.task_key,
             attempt=attempt,
             outcome=outcome,
-            title=proposal.title if proposal else "",
-            rationale=proposal.rationale if proposal else "",
+            title=redact(proposal.title) if proposal else "",
+            rationale=redact(proposal.rationale) if proposal else "",
+            detail=redact(str(detail)),
             branch=self.branch,
             run_id=self.run_id,
             **fields,  # type: ignore[arg-type]

@@ -213,7 +213,8 @@ class Action:
         inline: list[tuple[str, int | None, str]] = []
         if intent.review_id is not None and intent.pr_number is not None:
             inline = list(self.gh.review(intent.pr_number, intent.review_id).comments)
-        store.add(feedback_record(intent, key, inline, self._run_id()))
+        rec = feedback_record(intent, key, inline, self._run_id())
+        store.add(rec.replace(detail=self.redact(rec.detail)))
 
     def _closed(self, intent: Intent, key: str, store: Any, pr: Any) -> int:
         from ratchet.github.branch import delete_with_lease
@@ -221,7 +222,7 @@ class Action:
 
         records = closed_records(intent, key, store.records(key), self._run_id())
         for rec in records:
-            store.add(rec)
+            store.add(rec.replace(detail=self.redact(rec.detail), title=self.redact(rec.title)))
         if intent.head_sha:  # the next run of this task starts again from the base branch
             delete_with_lease(
                 Path(self.repo.working_dir), f"ratchet/{key}", intent.head_sha, self.git_env
