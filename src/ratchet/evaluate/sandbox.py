@@ -40,6 +40,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -291,13 +292,22 @@ class Sandbox:
 
 def _tool_dirs_under_tmp(env: Mapping[str, str]) -> list[str]:
     """Existing PATH/VIRTUAL_ENV/PYTHONPATH directories under /tmp, which the sandbox's private
-    /tmp would otherwise hide (they are made visible read-only)."""
+    /tmp would otherwise hide (they are made visible read-only). A ``bin`` directory of a
+    virtual environment brings the whole environment (its ``lib`` holds the packages), and
+    the interpreter running Ratchet is included too (a test command may name it)."""
     dirs = [p for name in ("PATH", "PYTHONPATH") for p in env.get(name, "").split(os.pathsep)]
-    dirs.append(env.get("VIRTUAL_ENV", ""))
-    found = {
-        os.path.realpath(d) for d in dirs if os.path.isabs(d) and os.path.isdir(d)
-    }
-    return sorted(d for d in found if d.startswith("/tmp/"))
+    dirs += [env.get("VIRTUAL_ENV", ""), sys.prefix]
+    found: set[str] = set()
+    for d in dirs:
+        if not (os.path.isabs(d) and os.path.isdir(d)):
+            continue
+        for path in (d, os.path.realpath(d)):
+            parent = os.path.dirname(path.rstrip("/"))
+            if os.path.isfile(os.path.join(parent, "pyvenv.cfg")):
+                path = parent
+            found.add(path)
+    tops = sorted(d for d in found if d.startswith("/tmp/"))
+    return [d for d in tops if not any(d != o and d.startswith(o + "/") for o in tops)]
 
 
 def _inside(root: Path, path: str) -> bool:
