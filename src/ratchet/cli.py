@@ -139,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Uses MiniMax M3 when MINIMAX_API_KEY is set, else a labelled offline "
         "stand-in.",
     )
-    p.add_argument("--iterations", type=int, default=5, metavar="N", help="default: 5")
+    p.add_argument("--iterations", type=int, default=7, metavar="N", help="default: 7")
     p.add_argument(
         "--dir",
         type=Path,
