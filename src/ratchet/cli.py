@@ -220,5 +220,7 @@ def _print_error(message: str, hint: str) -> None:
     print(f"ratchet: error: {redact(message)}", file=sys.stderr)
     if hint:
         print(f"  hint: {redact(hint)}", file=sys.stderr)
-    if os.environ.get("GITHUB_ACTIONS") == "true":
-        print(f"::error title=ratchet::{redact(message)}", file=sys.stderr)
+    if os.environ.get("GITHUB_ACTIONS") == "true":  # an annotation on the run's summary page
+        from ratchet.github.actions import error
+
+        error(redact(message + (f" — {hint}" if hint else "")), title="ratchet")
