@@ -276,3 +276,45 @@ def test_unhandled_event_and_bad_payload(world: World, tmp_path: Path) -> None:
     assert outputs["outcome"] == "skipped"
     proc, outputs, _ = world.run("issue_comment", {"action": "created", "issue": "garbage"})
     assert proc.returncode == 0 and outputs["outcome"] == "skipped"
+
+
+def test_agent_next_on_the_pr_continues_its_task(world: World) -> None:
+    world.model.script(FIX_ADD, IMPL_MUL)
+    proc, _, _ = world.run("issue_comment", world.comment(world.issue, "/agent next", "alice"))
+    assert proc.returncode == 0, proc.stderr
+    number = world.gh.pulls(REPO)[0]["number"]
+    payload = world.comment(number, "/agent next now implement mul please", "alice")
+    proc, outputs, _ = world.run("issue_comment", payload)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    assert outputs["outcome"] == "improved" and outputs["pr_number"] == str(number)
+    prompt = json.dumps(world.model.requests[-1].json["messages"])
+    assert "now implement mul please" in prompt
+    assert len(world.gh.pulls(REPO)) == 1
+    assert git(world.origin, "log", "--format=%s", "main..ratchet/issue-1").splitlines() == [
+        "Implement mul",
+        "Fix add",
+    ]
+
+
+def test_missing_token_scope_is_named(tmp_path: Path) -> None:
+    with FakeGitHub() as gh, FakeMiniMax() as model, FakeMem0Server() as mem0:
+        world = World(tmp_path, gh, model, mem0)
+        gh.add_token(
+            TOKEN,
+            "github-actions[bot]",
+            installation=True,
+            permissions={"contents": "write", "issues": "write", "pull-requests": "read"},
+        )
+        model.script(FIX_ADD)
+        proc, outputs, _ = world.run(
+            "issue_comment", world.comment(world.issue, "/agent next", "alice")
+        )
+        assert proc.returncode == 1
+        assert "pull-requests: write" in proc.stdout + proc.stderr
+        assert "Traceback" not in proc.stderr
+        assert outputs["outcome"] == "error"
+        status = world.status_comments(world.issue)
+        assert len(status) == 1 and "pull-requests: write" in status[0]
+        # the attempt was recorded before publishing, and the branch was pushed
+        assert [a["outcome"] for a in world.memory("attempt")] == ["improved"]
+        assert git(world.origin, "log", "-1", "--format=%s", "ratchet/issue-1") == "Fix add"
