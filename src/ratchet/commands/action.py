@@ -139,6 +139,7 @@ class Action:
         )
 
         store = self._store(repo, key, cfg)
+        self.reporter.info(f"task {key} ({intent.event}); memory: {store.name}")
         if intent.action == "closed":
             return self._closed(intent, key, store, pr)
         if intent.action == "feedback":
