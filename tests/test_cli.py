@@ -77,7 +77,7 @@ def test_history_table_json_and_forget(repo: Path, tmp_path: Path) -> None:
     ):
         assert field in data[0]
     refused = run_ratchet(["forget", "--repo", str(repo), "--task", "task-a"], env)
-    assert refused.returncode == 1 and "--yes" in refused.stderr
+    assert refused.returncode == 2 and "--yes" in refused.stderr
     assert len(store.records()) == 3
     done = run_ratchet(["forget", "--repo", str(repo), "--task", "task-a", "--yes"], env)
     assert done.returncode == 0 and "Deleted 2" in done.stdout

@@ -77,3 +77,10 @@ def test_env_settings_defaults_and_blank() -> None:
     assert env["minimax_api_key"] is None
     assert env["minimax_base_url"] == "http://127.0.0.1:9"
     assert env["mem0_host"] == "https://api.mem0.ai"
+
+
+def test_reserved_key_and_unsupported_score_command() -> None:
+    with pytest.raises(ConfigError, match="reserved"):
+        check_task_key("ledger")
+    with pytest.raises(ConfigError, match="score_command"):
+        parse_repo_config("score_command: ./score.sh\n")

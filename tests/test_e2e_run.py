@@ -230,7 +230,7 @@ def test_unrelated_non_python_repository(tmp_path: Path) -> None:
     """A shell project whose test command prints only a summary line: counts decide."""
     lib = 'greet() {\n  echo "Hello, $1"\n}\n\nshout() {\n  echo "$1"\n}\n'
     tests = (
-        '. ./lib.sh\npass=0; fail=0\n'
+        ". ./lib.sh\npass=0; fail=0\n"
         'check() { if [ "$1" = "$2" ]; then pass=$((pass+1)); else fail=$((fail+1)); '
         'echo "FAIL: $1 != $2"; fi; }\n'
         'check "$(greet Ann)" "Hello, Ann"\n'
@@ -239,16 +239,55 @@ def test_unrelated_non_python_repository(tmp_path: Path) -> None:
         'echo "$pass passed, $fail failed"\n[ "$fail" -eq 0 ]\n'
     )
     repo = make_repo(tmp_path / "shell-tool", {"lib.sh": lib, "run_tests.sh": tests})
-    fix = proposal("Make shout upper-case", "lib.sh", 'shout() {\n  echo "$1"\n}',
-                   "shout() {\n  echo \"$1\" | tr '[:lower:]' '[:upper:]'\n}")
+    fix = proposal(
+        "Make shout upper-case",
+        "lib.sh",
+        'shout() {\n  echo "$1"\n}',
+        "shout() {\n  echo \"$1\" | tr '[:lower:]' '[:upper:]'\n}",
+    )
     with FakeMiniMax() as fake:
         fake.script(fix)
         env = ratchet_env(tmp_path / "home", MINIMAX_API_KEY="k", MINIMAX_BASE_URL=fake.url)
-        out = run_ratchet(["run", "--repo", str(repo), "--task", "Shout in capitals",
-                           "--test-command", "sh run_tests.sh",
-                           "--task-key", "shout"], env)
+        out = run_ratchet(
+            [
+                "run",
+                "--repo",
+                str(repo),
+                "--task",
+                "Shout in capitals",
+                "--test-command",
+                "sh run_tests.sh",
+                "--task-key",
+                "shout",
+            ],
+            env,
+        )
     assert out.returncode == 0, out.stderr
     recs = history(repo, env)
     assert [(r["outcome"], r["score_before"], r["score_after"]) for r in recs] == [
-        ("improved", 33, 100)]
+        ("improved", 33, 100)
+    ]
     assert git(repo, "log", "-1", "--format=%s", "ratchet/shout") == "Make shout upper-case"
+
+
+def test_setup_command_runs_before_the_tests(tmp_path: Path) -> None:
+    check = (
+        'if [ -f build.txt ]; then echo "1 passed, 0 failed"; '
+        'else echo "0 passed, 1 failed"; exit 1; fi\n'
+    )
+    repo = make_repo(
+        tmp_path / "built",
+        {
+            "t.sh": check,
+            ".github/ratchet.yml": (
+                "task: t\nsetup_command: echo built > build.txt\ntest_command: sh t.sh\n"
+            ),
+        },
+    )
+    with FakeMiniMax() as fake:
+        fake.script(Reply(content='{"no_change": true, "reason": "all tests pass"}'))
+        env = ratchet_env(tmp_path / "home", MINIMAX_API_KEY="k", MINIMAX_BASE_URL=fake.url)
+        out = run_ratchet(["run", "--repo", str(repo)], env)
+    assert out.returncode == 0, out.stderr
+    assert [(r["outcome"], r["score_before"]) for r in history(repo, env)] == [("no_change", 100)]
+    assert not (repo / "build.txt").exists()  # it ran in a copy, not in the checkout

@@ -83,3 +83,35 @@ def test_errors_say_what_to_do(tmp_path: Path) -> None:
     root = make_repo(tmp_path / "r", {"a": "1\n"})
     with pytest.raises(GitError, match="does not exist"):
         gitops.resolve_base_branch(gitops.open_repo(root), "develop")
+
+
+def test_a_moved_repository_gets_a_fresh_worktree(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "r", {"a.py": "x = 1\n"})
+    repo = gitops.open_repo(root)
+    gitops.ensure_branch(repo, "ratchet/t", gitops.base_ref(repo, "main"))
+    gitops.worktree(repo, "ratchet/t", "t")
+    moved = root.rename(tmp_path / "moved")
+    repo2 = gitops.open_repo(moved)
+    wt = gitops.worktree(repo2, "ratchet/t", "t")
+    assert (wt / "a.py").read_text() == "x = 1\n"
+    assert wt.is_relative_to(moved)
+
+
+def test_a_branch_named_ratchet_is_explained(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "r", {"a.py": "x = 1\n"})
+    git(root, "branch", "ratchet")
+    repo = gitops.open_repo(root)
+    with pytest.raises(GitError, match="could not create branch") as info:
+        gitops.ensure_branch(repo, "ratchet/t", gitops.base_ref(repo, "main"))
+    assert "rename" in info.value.hint
+
+
+def test_task_lock_refuses_a_second_holder(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "r", {"a.py": "x = 1\n"})
+    repo = gitops.open_repo(root)
+    with gitops.task_lock(repo, "t"):
+        with pytest.raises(GitError, match="another ratchet process"):
+            with gitops.task_lock(gitops.open_repo(root), "t"):
+                pass
+    with gitops.task_lock(repo, "t"):  # released
+        pass

@@ -55,3 +55,20 @@ def test_merged_is_accepted_once() -> None:
     )
     recs = closed_records(intent, "t", [attempt(1, "improved", "c1")], "gh-2-1")
     assert [(r.kind, r.outcome) for r in recs] == [("outcome", "accepted")]
+
+
+def test_changes_of_an_earlier_merged_pr_are_not_rejected_later() -> None:
+    merged = MemoryRecord(
+        kind="outcome",
+        task="t",
+        outcome="accepted",
+        run_id="r",
+        created_at="2026-01-02T00:00:00.000000Z",
+    )
+    old = attempt(1, "improved", "c1").replace(created_at="2026-01-01T00:00:00.000000Z")
+    new = attempt(2, "improved", "c2").replace(created_at="2026-01-03T00:00:00.000000Z")
+    intent = Intent(
+        action="closed", event="pull_request", actor=ALICE, task_key="t", pr_number=6, merged=False
+    )
+    recs = closed_records(intent, "t", [old, merged, new], "gh-3-1")
+    assert [r.attempt for r in recs[1:]] == [2]

@@ -128,7 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="use the local ratchet/ledger branch only (do not fetch origin)",
     )
 
-    p = sub.add_parser("doctor", help="check config, keys and reachability, and say what to fix")
+    p = sub.add_parser("doctor", help="check config, keys and reachability, and say what to fix",
+                       description="Check git, the repository and its config, the test command, "
+                       "the test sandbox, and (when their keys are set) MiniMax and Mem0 with "
+                       "one cheap call each. Says what to fix; exits 1 if anything is wrong.")
     _add_repo(p)
 
     p = sub.add_parser(

@@ -50,6 +50,16 @@ class RepoConfig(BaseModel):
     junit_path: str | None = None
     api: Literal["native", "openai"] = "native"
 
+    @field_validator("score_command")
+    @classmethod
+    def _score_command_unsupported(cls, v: str | None) -> str | None:
+        if v is not None:
+            raise ValueError(
+                "is not supported yet: the score is computed from the test results "
+                "(remove the key)"
+            )
+        return v
+
     @field_validator("test_command", "setup_command", "score_command", "base_branch", "model")
     @classmethod
     def _not_blank(cls, v: str | None) -> str | None:
@@ -135,7 +145,15 @@ def slugify(text: str, limit: int = 48) -> str:
 _KEY_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 
+RESERVED_KEYS = frozenset({"ledger"})  # ratchet/ledger holds the memory ledger
+
+
 def check_task_key(key: str) -> str:
+    if key in RESERVED_KEYS:
+        raise ConfigError(
+            f"task key {key!r} is reserved (branch ratchet/{key} holds Ratchet's memory)",
+            "choose another key, e.g. --task-key ledger-task",
+        )
     if not _KEY_RE.match(key) or ".." in key or key.endswith((".lock", ".")):
         raise ConfigError(
             f"task key {key!r} is not usable as a branch name",

@@ -67,12 +67,19 @@ class Loop:
         return f"ratchet/{self.settings.task_key}"
 
     # -- phases ---------------------------------------------------------------------------
+    @property
+    def command(self) -> str:
+        """What runs in the sandbox: the setup command (if any), then the test command."""
+        setup = self.settings.config.setup_command
+        test = self.settings.test_command
+        return f"{setup} && {test}" if setup else test
+
     def _suite(self, tree: Path) -> SuiteRun:
         from ratchet.evaluate.runner import run_suite
 
         return run_suite(
             tree,
-            self.settings.test_command,
+            self.command,
             timeout=float(self.settings.config.test_timeout),
             junit_path=self.settings.config.junit_path,
             sandbox=self.sandbox,
@@ -82,7 +89,7 @@ class Loop:
         from ratchet.evaluate.baseline import BaselineCache
 
         cache = BaselineCache(self.baseline_dir or gitops.state_dir(self.repo) / "baseline")
-        cached = cache.get(tip, self.settings.test_command)
+        cached = cache.get(tip, self.cache_key)
         if cached is not None:
             self.reporter.info(f"baseline for {tip[:10]} from cache")
             return cached
@@ -93,7 +100,8 @@ class Loop:
         if run.status == NOT_FOUND:
             raise EvalError(
                 f"the test command was not found: {self.settings.test_command!r}",
-                "check test_command in .github/ratchet.yml or --test-command; it runs with /bin/sh",
+                "check test_command (and setup_command) in .github/ratchet.yml or "
+                "--test-command; it runs with /bin/sh",
             )
         if run.status == TIMEOUT:
             raise EvalError(
@@ -101,8 +109,16 @@ class Loop:
                 "on the base commit",
                 "raise test_timeout in .github/ratchet.yml, or fix the hanging test",
             )
-        cache.put(tip, self.settings.test_command, run)
+        cache.put(tip, self.cache_key, run)
         return run
+
+    @property
+    def cache_key(self) -> str:
+        """The command plus a fingerprint of the toolchain it will find, so a baseline is not
+        reused after the environment changed (a package installed, another interpreter)."""
+        from ratchet.evaluate.fingerprint import environment_fingerprint
+
+        return f"{self.command}\0{environment_fingerprint()}"
 
     # -- the iteration --------------------------------------------------------------------
     def iterate(self) -> Result:
@@ -180,12 +196,13 @@ class Loop:
                 note=note,
             )
             rep.phase(f"asking {getattr(model, 'name', s.model)} for one change")
+            spent_before = _usage_total(model)
             try:
                 answer = ask(model, messages)
             except ModelError as exc:
-                rep.end_phase()
-                usage = getattr(model, "usage_total", None)
-                tokens = usage.total_tokens if isinstance(usage, Usage) else 0
+                rep.end_phase(ok=False)
+                tokens = _usage_total(model) - spent_before
+                res.usage = res.usage + Usage(completion_tokens=tokens)
                 if isinstance(exc, ModelReplyError):
                     # the model answered, but not usably even after the repair call: a
                     # completed attempt with outcome "invalid", not an infrastructure failure
@@ -299,7 +316,7 @@ class Loop:
             proposal=proposal,
             patch_sha256=psha,
             files=tuple(sorted(changes)),
-            tokens=res.usage.total_tokens,
+            tokens=answer.usage.total_tokens,
             score_before=verdict.score_before,
             score_after=verdict.score_after,
             failing=tuple(cand.failing[:50]),
@@ -309,8 +326,8 @@ class Loop:
             rep.phase(f"committing on {self.branch}")
             write_changes(wt, changes)
             msg = gitops.commit_message(
-                proposal.title,
-                proposal.rationale,
+                rec.title,
+                rec.rationale,
                 rec.attempt,
                 verdict.score_before,
                 verdict.score_after,
@@ -321,7 +338,7 @@ class Loop:
             from ratchet.evaluate.baseline import BaselineCache
 
             BaselineCache(self.baseline_dir or gitops.state_dir(self.repo) / "baseline").put(
-                sha, s.test_command, cand
+                sha, self.cache_key, cand
             )
             rec = rec.replace(commit=sha)
             try:
@@ -390,3 +407,9 @@ def _constraints(configured: list[str] | None) -> list[str]:
         ]
     shown = ", ".join(configured[:40]) + (" …" if len(configured) > 40 else "")
     return [f"Never edit these paths (edits to them are refused): {shown}"] if configured else []
+
+
+def _usage_total(model: object) -> int:
+    """Tokens a model client has counted so far (0 for clients that do not count)."""
+    usage = getattr(model, "usage_total", None)
+    return usage.total_tokens if isinstance(usage, Usage) else 0

@@ -69,7 +69,8 @@ class Reporter:
         else:
             self.console.print(f"… {escape(self.redact(name))}")
 
-    def end_phase(self) -> None:
+    def end_phase(self, ok: bool = True) -> None:
+        """End the current phase: ✓ and its time, or ✗ when it failed."""
         if self._phase is None:
             return
         took = time.monotonic() - self._started
@@ -80,9 +81,10 @@ class Reporter:
         if self.groups and not self.quiet and not self.live:
             self.console.file.write("::endgroup::\n")
             self.console.file.flush()
+        mark = "[green]✓[/]" if ok else "[red]✗[/]"
         if not self.quiet:
             self.console.print(
-                f"[green]✓[/] {escape(self.redact(self._phase))} [dim]({took:.1f}s)[/]"
+                f"{mark} {escape(self.redact(self._phase))} [dim]({took:.1f}s)[/]"
             )
         self._phase = None
 

@@ -127,9 +127,14 @@ def build_settings(
         config=cfg,
         model=model,
         minimax_api_key=env["minimax_api_key"],
-        minimax_base_url=check_url("MINIMAX_BASE_URL", env["minimax_base_url"]),
+        # URLs are checked only where they are used (history/forget never call the services)
+        minimax_base_url=(
+            check_url("MINIMAX_BASE_URL", env["minimax_base_url"])
+            if need_task
+            else env["minimax_base_url"]
+        ),
         mem0_api_key=env["mem0_api_key"],
-        mem0_host=check_url("MEM0_HOST", env["mem0_host"]),
+        mem0_host=check_url("MEM0_HOST", env["mem0_host"]) if need_task else env["mem0_host"],
         iterations=opts.iterations,
         base_remote=opts.remote_base,
     )

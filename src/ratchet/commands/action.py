@@ -345,7 +345,21 @@ class Action:
         # publish: push (with a lease), then open or update the one PR
         if result.commit:
             status.post(phase="publish", result=None)
-            push_with_lease(root, result.commit, branch, remote.sha, self.git_env)
+            try:
+                push_with_lease(root, result.commit, branch, remote.sha, self.git_env)
+            except RatchetError as exc:
+                # the change stays recorded (with its verdict) but memory must not say it is on
+                # the branch: the runner's copy of the commit is about to disappear
+                last = result.records[-1]
+                try:
+                    store.update(
+                        last.replace(
+                            commit="", detail=self.redact(f"{last.detail} (not published: {exc})")
+                        )
+                    )
+                except RatchetError as inner:
+                    self.reporter.warn(f"could not mark the attempt as unpublished: {inner}")
+                raise
         records = store.records(key)
         tip_on_origin = result.commit or remote.sha
         if tip_on_origin and tip_on_origin != base_sha:

@@ -66,8 +66,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             s = build_settings(RunOptions(repo=args.repo), state["repo"], need_task=False)
             state["settings"] = s
             return (
-                f"base branch {s.base_branch}; task: "
-                f"{_short(s.task_text) or '(none: pass --task)'}"
+                f"base branch {s.base_branch}; task: {_short(s.task_text) or '(none: pass --task)'}"
             )
 
         if d.check("config", config_check):

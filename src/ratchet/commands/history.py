@@ -6,7 +6,6 @@ import argparse
 import json
 import sys
 
-from ratchet.errors import ConfigError
 from ratchet.memory.base import MemoryStore
 from ratchet.progress import Reporter
 from ratchet.records import MemoryRecord
@@ -31,6 +30,7 @@ JSON_FIELDS = (
     "run_id",
     "created_at",
     "tokens",
+    "schema",
 )
 
 
@@ -110,10 +110,12 @@ def cmd_forget(args: argparse.Namespace) -> int:
         print(f"Nothing remembered for {what} (memory: {store.name}).")
         return 0
     if not args.yes:
-        raise ConfigError(
-            f"this would delete {len(records)} record(s) for {what} from {store.name} memory",
-            "re-run with --yes to delete them",
+        print(
+            f"ratchet: this would delete {len(records)} record(s) for {what} from {store.name} "
+            "memory; re-run with --yes to delete them",
+            file=sys.stderr,
         )
+        return 2
     n = store.delete([r.id for r in records])
     print(f"Deleted {n} record(s) for {what} from {store.name} memory.", file=sys.stdout)
     return 0

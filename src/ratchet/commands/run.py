@@ -99,27 +99,40 @@ def cmd_run(args: argparse.Namespace) -> int:
         sandbox=sandbox,
     )
     try:
-        for i in range(settings.iterations):
-            if settings.iterations > 1:
-                reporter.info(f"— iteration {i + 1} of {settings.iterations} —", style="bold")
-            result = loop.iterate()
-            print_summary(reporter, result)
-            if result.outcome in ("budget", "no_change"):
-                break
+        with gitops.task_lock(repo, settings.task_key):
+            for i in range(settings.iterations):
+                if settings.iterations > 1:
+                    reporter.info(f"— iteration {i + 1} of {settings.iterations} —", style="bold")
+                result = loop.iterate()
+                print_summary(reporter, result)
+                if result.outcome in ("budget", "no_change"):
+                    break
+    except BaseException:
+        reporter.end_phase(ok=False)
+        raise
     finally:
         reporter.close()
     return 0
 
 
 def print_summary(reporter: Reporter, r: Result) -> None:
-    score = ""
-    if r.score_before is not None:
-        after = r.score_after if r.score_after is not None else r.score_before
-        score = f"score {r.score_before} → {after}"
-    lines = [
-        f"attempt {r.attempt}: {r.title or '(no change)'}" if r.attempt else "no attempt made",
-        f"verdict: {r.outcome}" + (f" — {r.detail}" if r.detail else ""),
-    ]
+    """The short summary on stdout (progress goes to stderr): title, verdict, score, tokens."""
+    from rich.console import Console
+
+    if r.score_after is not None:
+        score = f"score {r.score_before} → {r.score_after}"
+    elif r.score_before is not None:
+        score = f"score {r.score_before} (nothing was tested)"
+    else:
+        score = ""
+    if r.attempt:
+        title = r.title or (
+            "(no change proposed)" if r.outcome == "no_change" else "(no usable proposal)"
+        )
+        lines = [f"attempt {r.attempt}: {title}"]
+    else:
+        lines = ["no attempt made"]
+    lines.append(f"verdict: {r.outcome}" + (f" — {r.detail}" if r.detail else ""))
     if score:
         lines.append(score)
     if r.commit:
@@ -130,6 +143,7 @@ def print_summary(reporter: Reporter, r: Result) -> None:
         f"tokens: {r.usage.total_tokens} (prompt {r.usage.prompt_tokens}, "
         f"completion {r.usage.completion_tokens})"
     )
-    reporter.console.rule("summary")
+    out = Console(highlight=False, soft_wrap=True)
+    out.rule("summary")
     for line in lines:
-        reporter.console.print(reporter.redact(line), markup=False, highlight=False)
+        out.print(reporter.redact(line), markup=False, highlight=False)

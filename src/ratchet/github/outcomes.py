@@ -46,8 +46,18 @@ def closed_records(
     """The outcome record of a closed pull request, plus one rejected record per kept change
     when it was closed without merging."""
     outcome = "accepted" if intent.merged else "rejected"
+    # only the changes of this pull request: those kept since the previous one was closed
+    # (its branch was deleted then, so later work started again from the base branch)
+    closed_before = [
+        r.created_at
+        for r in history
+        if r.kind == "outcome" and r.outcome in ("accepted", "rejected")
+    ]
+    since = max(closed_before, default="")
     kept = [
-        r for r in history if r.kind == "attempt" and r.outcome in KEPT_OUTCOMES and r.commit
+        r
+        for r in history
+        if r.kind == "attempt" and r.outcome in KEPT_OUTCOMES and r.commit and r.created_at > since
     ]
     titles = "; ".join(r.title for r in kept[-10:])
     how = "merged" if intent.merged else "closed without merging"

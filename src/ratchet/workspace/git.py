@@ -125,30 +125,49 @@ def show_file(repo: git.Repo, commit: str, path: str) -> str | None:
 
 def ensure_branch(repo: git.Repo, branch: str, base_sha: str) -> str:
     """Create ``branch`` at ``base_sha`` unless it exists; return its tip."""
+    import git as gitmod
+
     tip = _rev(repo, f"refs/heads/{branch}")
     if tip is None:
-        repo.git.branch(branch, base_sha)
+        try:
+            repo.git.branch(branch, base_sha)
+        except gitmod.GitCommandError as exc:
+            raise GitError(
+                f"could not create branch {branch}: {exc.stderr.strip()}",
+                "a branch named `ratchet` (or another ref in the way) blocks ratchet/<task>: "
+                "rename it, e.g. `git branch -m ratchet ratchet-old`",
+            ) from exc
         tip = base_sha
     return tip
 
 
 def worktree(repo: git.Repo, branch: str, key: str) -> Path:
-    """A clean worktree of ``branch`` owned by Ratchet, created or reset to the branch tip."""
+    """A clean worktree of ``branch`` owned by Ratchet, created or reset to the branch tip.
+    A worktree that no longer works (the repository was moved or mounted elsewhere, or the
+    directory was damaged) is thrown away and created again: it only ever holds committed
+    state, so nothing is lost."""
     import git as gitmod
 
     path = state_dir(repo) / "worktrees" / key
     try:
         if (path / ".git").exists():
-            wt = _safe(gitmod.Repo(path))
-            wt.git.checkout("--force", branch)
-            wt.git.reset("--hard", f"refs/heads/{branch}")
-            wt.git.clean("-fdx", "--quiet")
-        else:
-            if path.exists():
-                shutil.rmtree(path)
-            repo.git.worktree("prune")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            repo.git.worktree("add", "--force", str(path), branch)
+            try:
+                wt = _safe(gitmod.Repo(path))
+                wt.git.checkout("--force", branch)
+                wt.git.reset("--hard", f"refs/heads/{branch}")
+                wt.git.clean("-fdx", "--quiet")
+                return path
+            except (
+                gitmod.InvalidGitRepositoryError,
+                gitmod.NoSuchPathError,
+                gitmod.GitCommandError,
+            ):
+                pass  # recreate it below
+        if path.exists():
+            shutil.rmtree(path)
+        repo.git.worktree("prune")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        repo.git.worktree("add", "--force", str(path), branch)
     except gitmod.GitCommandError as exc:
         raise GitError(
             f"could not prepare the worktree for {branch}: {exc.stderr.strip()}"
@@ -171,6 +190,28 @@ def export_commit(repo: git.Repo, commit: str, dest: Path) -> Path:
         gitcmd.git(root, "read-tree", commit, env=env)
         gitcmd.git(root, "checkout-index", "-a", "-f", f"--prefix={dest}/", env=env)
     return dest
+
+
+@contextmanager
+def task_lock(repo: git.Repo, key: str) -> Iterator[None]:
+    """Hold the task's lock for the whole iteration: two runs of one task would share its
+    worktree and attempt numbers. Raises GitError at once if another process holds it."""
+    import fcntl
+
+    path = state_dir(repo) / "locks" / f"{key}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise GitError(
+                f"another ratchet process is working on task {key} in this repository",
+                "wait for it to finish (CI: use a concurrency group per task)",
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 @contextmanager
