@@ -153,6 +153,12 @@ def test_three_runs_ratchet_forward(repo: Path, tmp_path: Path) -> None:
     retry = json.dumps(requests[3]["messages"])
     assert "identical to attempt 2" in retry
 
+    # tokens are counted once per model call: the summary of run 3 is the sum of its attempts
+    import re
+
+    shown = int(re.search(r"tokens: (\d+)", third.stdout).group(1))
+    assert shown == recs[2]["tokens"] + recs[3]["tokens"] and recs[2]["tokens"] > 0
+
     # the secret never reached the test command, and no output leaked it
     for out in (first, second, third):
         assert SECRET not in out.stdout + out.stderr

@@ -67,6 +67,7 @@ class Action:
         try:
             return self._run()
         except RatchetError as exc:
+            self.reporter.end_phase(ok=False)
             self.outputs["outcome"] = "error"
             if self.status is not None:
                 self.status.post(
@@ -76,6 +77,7 @@ class Action:
                 )
             raise
         except Exception as exc:  # a bug: still never end silently
+            self.reporter.end_phase(ok=False)
             self.outputs["outcome"] = "error"
             if self.status is not None:
                 self.status.post(
@@ -331,7 +333,8 @@ class Action:
             run_id=self._run_id(),
             sandbox=choose_sandbox(),
         )
-        result = loop.iterate()
+        with gitops.task_lock(repo, key):
+            result = loop.iterate()
         self.reporter.close()
         if result.test_output:
             with actions.group("test output of the change (as printed by the test command)"):
