@@ -324,6 +324,9 @@ class Action:
             repo,
         )
         self.reporter.on_phase = status.phase
+        sandbox = choose_sandbox()
+        weak = f" ({sandbox.warning})" if sandbox.warning else ""
+        self.reporter.info(f"test sandbox: {sandbox.name}{weak}")
         loop = Loop(
             settings=settings,
             repo=repo,
@@ -331,7 +334,7 @@ class Action:
             model_factory=make_model_factory(settings, None),
             reporter=self.reporter,
             run_id=self._run_id(),
-            sandbox=choose_sandbox(),
+            sandbox=sandbox,
         )
         with gitops.task_lock(repo, key):
             result = loop.iterate()
