@@ -28,6 +28,9 @@ from ratchet.records import MemoryRecord
 from ratchet.redact import redactor_from_env
 
 WRITE_ROLES = frozenset({"admin", "maintain", "write"})
+HANDLED_EVENTS = frozenset(
+    {"schedule", "workflow_dispatch", "issue_comment", "pull_request_review", "pull_request"}
+)
 
 
 def cmd_action(args: argparse.Namespace) -> int:
@@ -96,6 +99,9 @@ class Action:
         from ratchet.workspace.gitcmd import auth_env
 
         a = self.aenv
+        if a.event_name not in HANDLED_EVENTS:  # before any I/O: one log line, exit 0
+            print(f"ratchet: event {a.event_name!r} is not handled by Ratchet; nothing to do")
+            return 0
         repo_meta = self.payload.get("repository") if isinstance(self.payload, Mapping) else None
         default_branch = (
             (repo_meta or {}).get("default_branch") if isinstance(repo_meta, Mapping) else None
