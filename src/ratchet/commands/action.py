@@ -422,8 +422,11 @@ class Action:
             trigger_phrase=trigger,
             redact=self.redact,
         )
+        if key.startswith("issue-") and key[6:].isdigit():
+            # a cross-reference on the issue's timeline, without closing it on merge
+            body += f"\n\nTask from issue #{key[6:]}."
         first_line = settings.task_text.strip().splitlines()[0] if settings.task_text else key
-        title = f"Ratchet: {first_line}"[:120]
+        title = self.redact(f"Ratchet: {first_line}")[:120]
         if pr is None:
             return self.gh.create_pr(branch, settings.base_branch, title, body)
         return self.gh.update_pr(pr.number, body=body)
