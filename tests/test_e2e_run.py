@@ -297,3 +297,22 @@ def test_setup_command_runs_before_the_tests(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert [(r["outcome"], r["score_before"]) for r in history(repo, env)] == [("no_change", 100)]
     assert not (repo / "build.txt").exists()  # it ran in a copy, not in the checkout
+
+
+def test_a_change_that_writes_a_secret_is_refused(tmp_path: Path, repo: Path) -> None:
+    leak = proposal(
+        "Log the key",
+        "calc/ops.py",
+        "def add(a, b):\n    return a - b",
+        f"def add(a, b):\n    KEY = {SECRET!r}\n    return a + b",
+    )
+    with FakeMiniMax() as fake:
+        fake.script(leak, Reply(content='{"no_change": true, "reason": "done"}'))
+        env = ratchet_env(tmp_path / "home", MINIMAX_API_KEY=SECRET, MINIMAX_BASE_URL=fake.url)
+        out = run_ratchet(["run", "--repo", str(repo)], env)
+    assert out.returncode == 0, out.stderr
+    recs = history(repo, env)
+    assert [r["outcome"] for r in recs] == ["invalid", "no_change"]
+    assert "credential" in recs[0]["detail"]
+    assert SECRET not in json.dumps(recs) and SECRET not in out.stdout + out.stderr
+    assert git(repo, "log", "--format=%s", "main..ratchet/make-the-calculator-correct") == ""

@@ -246,6 +246,7 @@ class Loop:
                 changes = plan_changes(
                     wt, proposal.edits, protected=protected, max_files=s.config.max_changed_files
                 )
+                _refuse_known_secrets(changes)
             except EditError as exc:
                 rep.info(f"edit refused ({exc.category}): {str(exc).splitlines()[0]}")
                 self._record(
@@ -413,3 +414,20 @@ def _usage_total(model: object) -> int:
     """Tokens a model client has counted so far (0 for clients that do not count)."""
     usage = getattr(model, "usage_total", None)
     return usage.total_tokens if isinstance(usage, Usage) else 0
+
+
+def _refuse_known_secrets(changes: dict[str, tuple[str | None, str]]) -> None:
+    """A change that adds one of this process's secret values (or an encoding of it, or a
+    token-shaped string) to the repository is refused: the commit would publish it. The model
+    never sees the secrets, so this only trips on an exfiltration attempt or a pasted token."""
+    from ratchet.redact import Redactor, secret_values
+
+    redactor = Redactor(secret_values())
+    for path, (before, after) in changes.items():
+        if redactor(after).count("***") > redactor(before or "").count("***"):
+            raise EditError(
+                f"{path}: the change would add a credential (or a token-shaped string) to the "
+                "repository; it was refused. Propose a change without it.",
+                "secret",
+                path,
+            )
