@@ -42,6 +42,18 @@ def git(cwd: Path, *args: str) -> str:
     return out.stdout.strip()
 
 
+def plain_git(cwd: Path, *args: str, check: bool = True) -> str:
+    """Unhardened git, as a user would run it (fixtures and controls); unstripped stdout."""
+    return subprocess.run(
+        ["git", "-c", "protocol.file.allow=always", *args],
+        cwd=cwd,
+        env={**os.environ, **GIT_ID},
+        check=check,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
 def make_repo(path: Path, files: Mapping[str, str], branch: str = "main") -> Path:
     """A real git repository at ``path`` with ``files`` committed on ``branch``."""
     path.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import http.server
-import os
 import socket
 import stat
 import subprocess
@@ -17,27 +16,9 @@ import pytest
 from ratchet.errors import GitError
 from ratchet.workspace import gitcmd
 from ratchet.workspace.gitcmd import AUTHOR_EMAIL, GitCommandError, auth_env, git
+from tests.conftest import plain_git
 
 TOKEN = "ghs_TestTokenValue1234567890abcdefXYZ"
-
-
-def plain_git(cwd: Path, *args: str) -> str:
-    """Unhardened git, as a user would run it (used to build fixtures and as a control)."""
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "T",
-        "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "T",
-        "GIT_COMMITTER_EMAIL": "t@example.com",
-    }
-    return subprocess.run(
-        ["git", "-c", "protocol.file.allow=always", *args],
-        cwd=cwd,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
 
 
 @pytest.fixture

@@ -16,27 +16,9 @@ from ratchet.errors import MemoryStoreError
 from ratchet.memory.base import MemoryStore
 from ratchet.memory.ledger import LedgerStore, fold, merge_lines, record_id
 from ratchet.records import MemoryRecord
+from tests.conftest import plain_git
 
 BRANCH = "refs/heads/ratchet/ledger"
-
-
-def plain_git(cwd: Path, *args: str, check: bool = True) -> str:
-    """Unhardened git, as a user would run it."""
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "T",
-        "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "T",
-        "GIT_COMMITTER_EMAIL": "t@example.com",
-    }
-    return subprocess.run(
-        ["git", "-c", "protocol.file.allow=always", *args],
-        cwd=cwd,
-        env=env,
-        check=check,
-        capture_output=True,
-        text=True,
-    ).stdout
 
 
 @dataclass

@@ -67,6 +67,13 @@ def task_key_from_branch(ref: str) -> str | None:
     return None
 
 
+def issue_number_of(task_key: str) -> int | None:
+    """The issue number of a task key ``issue-<N>``, else None."""
+    if task_key.startswith("issue-") and task_key[6:].isdigit():
+        return int(task_key[6:])
+    return None
+
+
 def match_trigger(body: str, phrase: str) -> str | None:
     """The text after ``phrase`` if ``body`` starts with it (any case), else None."""
     text = body.lstrip()

@@ -26,6 +26,7 @@ from ratchet.workspace import git as gitops
 if TYPE_CHECKING:
     import git
 
+    from ratchet.evaluate.baseline import BaselineCache
     from ratchet.evaluate.sandbox import Sandbox
 
 ModelFactory = Callable[[list[MemoryRecord]], ChatModel]
@@ -86,9 +87,8 @@ class Loop:
         )
 
     def baseline(self, tip: str) -> SuiteRun:
-        from ratchet.evaluate.baseline import BaselineCache
 
-        cache = BaselineCache(self.baseline_dir or gitops.state_dir(self.repo) / "baseline")
+        cache = self._cache()
         cached = cache.get(tip, self.cache_key)
         if cached is not None:
             self.reporter.info(f"baseline for {tip[:10]} from cache")
@@ -111,6 +111,11 @@ class Loop:
             )
         cache.put(tip, self.cache_key, run)
         return run
+
+    def _cache(self) -> BaselineCache:
+        from ratchet.evaluate.baseline import BaselineCache
+
+        return BaselineCache(self.baseline_dir or gitops.state_dir(self.repo) / "baseline")
 
     @property
     def cache_key(self) -> str:
@@ -336,11 +341,8 @@ class Loop:
             sha = gitops.commit_all(wt, msg, sorted(changes))
             rep.end_phase()
             res.commit = sha
-            from ratchet.evaluate.baseline import BaselineCache
 
-            BaselineCache(self.baseline_dir or gitops.state_dir(self.repo) / "baseline").put(
-                sha, self.cache_key, cand
-            )
+            self._cache().put(sha, self.cache_key, cand)
             rec = rec.replace(commit=sha)
             try:
                 self.store.update(rec)

@@ -22,7 +22,7 @@ from ratchet.config import DEFAULT_TRIGGER, slugify
 from ratchet.errors import ConfigError, RatchetError
 from ratchet.github.env import ActionEnv
 from ratchet.github.status import Status
-from ratchet.intent import Intent, Skip, parse_event, task_key_from_branch
+from ratchet.intent import Intent, Skip, issue_number_of, parse_event, task_key_from_branch
 from ratchet.progress import Reporter
 from ratchet.records import MemoryRecord
 from ratchet.redact import redactor_from_env
@@ -204,17 +204,9 @@ class Action:
 
     # -- memory -------------------------------------------------------------------------------
     def _store(self, repo: Any, key: str, cfg: Any):
-        from ratchet.memory.factory import choose_backend, open_store
-        from ratchet.workspace import git as gitops
+        from ratchet.commands.run import open_memory
 
-        backend = choose_backend(cfg.memory, os.environ)
-        return open_store(
-            backend,
-            repo_path=Path(repo.working_dir),
-            state_dir=gitops.state_dir(repo),
-            warn=self.reporter.warn,
-            git_env=self.git_env,
-        )
+        return open_memory(cfg.memory, repo, self.reporter, self.git_env)
 
     def _feedback(self, intent: Intent, key: str, store: Any) -> None:
         from ratchet.github.outcomes import feedback_record
@@ -247,9 +239,7 @@ class Action:
     def _task_text(self, intent: Intent, key: str, config_task: str | None) -> str:
         from ratchet.sanitize import clean_user_text
 
-        number = intent.issue_number
-        if number is None and key.startswith("issue-") and key[6:].isdigit():
-            number = int(key[6:])
+        number = intent.issue_number or issue_number_of(key)
         if number is None:
             text = self.aenv.task or config_task or key
         else:
@@ -276,8 +266,7 @@ class Action:
     def _iterate(
         self, intent: Intent, key: str, base: str, store: Any, pr: Any, trigger: str
     ) -> int:
-        from ratchet.commands.run import make_model_factory
-        from ratchet.evaluate.sandbox import choose_sandbox
+        from ratchet.commands.run import choose_and_report_sandbox, make_model_factory
         from ratchet.github import actions
         from ratchet.github.branch import inspect, push_with_lease
         from ratchet.loop import Loop
@@ -330,9 +319,7 @@ class Action:
             repo,
         )
         self.reporter.on_phase = status.phase
-        sandbox = choose_sandbox()
-        weak = f" ({sandbox.warning})" if sandbox.warning else ""
-        self.reporter.info(f"test sandbox: {sandbox.name}{weak}")
+        sandbox = choose_and_report_sandbox(self.reporter)
         loop = Loop(
             settings=settings,
             repo=repo,
@@ -422,9 +409,9 @@ class Action:
             trigger_phrase=trigger,
             redact=self.redact,
         )
-        if key.startswith("issue-") and key[6:].isdigit():
-            # a cross-reference on the issue's timeline, without closing it on merge
-            body += f"\n\nTask from issue #{key[6:]}."
+        issue = issue_number_of(key)
+        if issue is not None:  # a cross-reference on the issue's timeline; merging won't close it
+            body += f"\n\nTask from issue #{issue}."
         first_line = settings.task_text.strip().splitlines()[0] if settings.task_text else key
         title = self.redact(f"Ratchet: {first_line}")[:120]
         if pr is None:

@@ -29,21 +29,18 @@ def bundled(name: str) -> Path:
     raise RatchetError(f"the bundled example {name} is missing", "reinstall ratchet-agent")
 
 
+_DEMO_AUTHOR = {
+    "GIT_AUTHOR_NAME": "Demo",
+    "GIT_AUTHOR_EMAIL": "demo@example.invalid",
+    "GIT_COMMITTER_NAME": "Demo",
+    "GIT_COMMITTER_EMAIL": "demo@example.invalid",
+}
+
+
 def _git(cwd: Path, *args: str) -> None:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "Demo",
-        "GIT_AUTHOR_EMAIL": "demo@example.invalid",
-        "GIT_COMMITTER_NAME": "Demo",
-        "GIT_COMMITTER_EMAIL": "demo@example.invalid",
-    }
-    subprocess.run(
-        ["git", "-c", "core.hooksPath=/dev/null", *args],
-        cwd=cwd,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    from ratchet.workspace.gitcmd import git
+
+    git(cwd, *args, env=_DEMO_AUTHOR)
 
 
 def prepare(dest: Path) -> Path:
@@ -97,12 +94,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
             _score_history(console, base, repo)
         console.rule("[bold]what memory holds now")
         subprocess.run([*base, "history", "--repo", str(repo)], cwd=repo)
-        log = subprocess.run(
-            ["git", "log", "--oneline", f"main..ratchet/{_task_key(base, repo)}", "--"],
-            cwd=repo,
-            capture_output=True,
-            text=True,
-        )
+        from ratchet.workspace.gitcmd import git
+
+        branch = f"ratchet/{_task_key(base, repo)}"
+        log = git(repo, "log", "--oneline", f"main..{branch}", "--", check=False)
         if log.stdout:
             console.rule("[bold]commits on the task branch")
             console.print(log.stdout.rstrip(), markup=False)

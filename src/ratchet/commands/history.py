@@ -41,7 +41,7 @@ def _open(args: argparse.Namespace, reporter: Reporter) -> MemoryStore:
 
     repo = gitops.open_repo(args.repo.resolve())
     settings = build_settings(RunOptions(repo=args.repo), repo, need_task=False)
-    return open_memory(settings, repo, reporter)
+    return open_memory(settings.config.memory, repo, reporter)
 
 
 def record_json(r: MemoryRecord) -> dict[str, object]:

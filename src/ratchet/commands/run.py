@@ -50,18 +50,35 @@ def make_model_factory(settings: Settings, playbook: Path | None):
     return online
 
 
-def open_memory(settings: Settings, repo, reporter: Reporter) -> MemoryStore:
+def open_memory(
+    memory: str, repo, reporter: Reporter, git_env: dict[str, str] | None = None
+) -> MemoryStore:
+    """The memory store chosen by the config's ``memory`` key and the environment."""
+    from pathlib import Path
+
     from ratchet.memory.factory import choose_backend, open_store
     from ratchet.workspace import git as gitops
 
-    backend = choose_backend(settings.config.memory, os.environ)
     return open_store(
-        backend, repo_path=settings.repo, state_dir=gitops.state_dir(repo), warn=reporter.warn
+        choose_backend(memory, os.environ),
+        repo_path=Path(repo.working_dir),
+        state_dir=gitops.state_dir(repo),
+        warn=reporter.warn,
+        git_env=git_env,
     )
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def choose_and_report_sandbox(reporter: Reporter):
+    """The test sandbox for this run, announced (with its weakness, if any)."""
     from ratchet.evaluate.sandbox import choose_sandbox
+
+    sandbox = choose_sandbox()
+    weak = f" ({sandbox.warning})" if sandbox.warning else ""
+    reporter.info(f"test sandbox: {sandbox.name}{weak}")
+    return sandbox
+
+
+def cmd_run(args: argparse.Namespace) -> int:
     from ratchet.workspace import git as gitops
 
     if args.iterations < 1:
@@ -80,15 +97,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     settings = build_settings(opts, repo)
     factory = make_model_factory(settings, args.offline_playbook)
-    store = open_memory(settings, repo, reporter)
+    store = open_memory(settings.config.memory, repo, reporter)
     reporter.info(f"task {settings.task_key}: {settings.task_text}", style="bold")
     reporter.info(
         f"tests: {settings.test_command} ({settings.test_command_source}); memory: {store.name}"
     )
-    sandbox = choose_sandbox()
-    reporter.info(
-        f"test sandbox: {sandbox.name}" + (f" ({sandbox.warning})" if sandbox.warning else "")
-    )
+    sandbox = choose_and_report_sandbox(reporter)
     loop = Loop(
         settings=settings,
         repo=repo,

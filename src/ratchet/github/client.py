@@ -32,6 +32,7 @@ from ratchet.errors import ConfigError
 from ratchet.github.errors import GitHubError, _already_exists, translate_error
 from ratchet.github.errors import _accepted_permissions as _accepted_permissions
 from ratchet.github.models import CommentInfo, IssueInfo, PullInfo, RepoInfo, ReviewInfo
+from ratchet.github.render import marker as task_marker  # one definition of the marker
 from ratchet.redact import Redactor, secret_values
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -65,11 +66,6 @@ ROLES = ("admin", "maintain", "write", "triage", "read", "none")
 _LEGACY_PERMISSIONS = ("admin", "write", "read", "none")
 _MARKER_RE = re.compile(r"<!-- ratchet:[^<>]*?-->")
 _REPO_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
-
-
-def task_marker(task_key: str) -> str:
-    """The hidden marker a task's PR body carries: ``<!-- ratchet:task=<key> -->``."""
-    return f"<!-- ratchet:task={task_key} -->"
 
 
 # ----------------------------------------------------------------------------- the client

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ratchet.errors import GitError, MemoryStoreError
+from ratchet.memory.rank import rank
 from ratchet.records import MemoryRecord, now_iso, sort_key
 from ratchet.workspace.gitcmd import git
 
@@ -51,11 +52,6 @@ _RACE_MARKERS = (
     "failed to update ref",
     "incorrect old value",
 )
-_STOPWORDS = frozenset(
-    "a an and at attempt for in is it of on or outcome run score task the to with".split()
-)
-
-
 def record_id(key: str) -> str:
     """The stable ledger id of a record key (32 hex characters of its SHA-256)."""
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
@@ -179,14 +175,6 @@ def compact(lines: list[str]) -> list[str]:
     return out
 
 
-def _tokens(text: str) -> set[str]:
-    return {t for t in re.findall(r"[a-z0-9_]+", text.lower()) if len(t) > 1} - _STOPWORDS
-
-
-def _search_text(r: MemoryRecord) -> str:
-    return " ".join((r.sentence(), r.task, r.title, r.rationale, r.detail, *r.files, *r.failing))
-
-
 Mutation = Callable[[Folded], list[str]]
 
 
@@ -272,15 +260,7 @@ class LedgerStore:
     def search(self, query: str, limit: int = 5) -> list[MemoryRecord]:
         """Up to ``limit`` records sharing the most words with ``query``; ties go to the newer
         record, then the smaller id. An empty query returns the newest records."""
-        recs = sorted(self.records(), key=lambda r: r.id)
-        recs.sort(key=lambda r: r.created_at, reverse=True)  # stable: newest first, then id
-        words = _tokens(query)
-        if not words:
-            return recs[: max(limit, 0)]
-        scored = [(len(words & _tokens(_search_text(r))), r) for r in recs]
-        scored = [s for s in scored if s[0] > 0]
-        scored.sort(key=lambda s: s[0], reverse=True)
-        return [r for _, r in scored[: max(limit, 0)]]
+        return rank(self.records(), query, limit)
 
     def add(self, record: MemoryRecord) -> MemoryRecord:
         """Store ``record`` unless a record with its key exists (or was deleted); return the stored

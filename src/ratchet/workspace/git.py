@@ -20,7 +20,7 @@ from ratchet.workspace import gitcmd
 if TYPE_CHECKING:  # GitPython is imported lazily: it costs ~0.1 s at start-up
     import git
 
-IDENTITY = ("Ratchet", "ratchet@users.noreply.github.com")
+IDENTITY = (gitcmd.AUTHOR_NAME, gitcmd.AUTHOR_EMAIL)
 SAFE_GIT_ENV = {
     "GIT_CONFIG_COUNT": "3",
     "GIT_CONFIG_KEY_0": "core.hooksPath",
