@@ -165,7 +165,7 @@ def test_crashed_baseline_with_counts_only() -> None:
         (counts(5, 2), counts(6, 3), "regressed"),  # more failing
         (counts(5, 2), counts(4, 0), "regressed"),  # fewer failing but also fewer passing
         (counts(5, 2), counts(9, 2), "unchanged"),  # new passing tests earn nothing
-        (junit(a=P, b=F), counts(2, 0), "improved"),  # mixed data → counts
+        (junit(a=P, b=F), counts(2, 0), "broken"),  # the candidate stopped naming tests
         (counts(2, 0), junit(a=P, b=F), "regressed"),
     ],
 )
@@ -190,7 +190,7 @@ def test_count_regression_that_does_not_reproduce_is_flaky() -> None:
         (exits(0), exits(1), exits(0), "unchanged"),  # flaky
         (exits(0), exits(1), exits(1), "regressed"),
         (exits(1), exits(2), None, "unchanged"),
-        (junit(a=P), exits(1), None, "regressed"),  # mixed with exit-only → exit codes
+        (junit(a=P), exits(1), None, "broken"),  # the candidate stopped naming tests
     ],
 )
 def test_exit_code_comparison(

@@ -48,6 +48,7 @@ class RepoConfig(BaseModel):
     trigger_phrase: str = Field(default=DEFAULT_TRIGGER, min_length=2, max_length=100)
     test_timeout: int = Field(default=900, ge=10, le=6 * 3600)
     junit_path: str | None = None
+    prepared_paths: list[str] = Field(default_factory=list, max_length=50)
     api: Literal["native", "openai"] = "native"
 
     @field_validator("score_command")

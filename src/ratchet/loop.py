@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from ratchet.evaluate.baseline import BaselineCache
     from ratchet.evaluate.sandbox import Sandbox
+    from ratchet.evaluate.world import World
 
 ModelFactory = Callable[[list[MemoryRecord]], ChatModel]
 
@@ -62,6 +63,7 @@ class Loop:
     run_id: str
     sandbox: Sandbox | None = None
     baseline_dir: Path | None = None
+    world: World | None = None
 
     @property
     def branch(self) -> str:
@@ -75,7 +77,7 @@ class Loop:
         test = self.settings.test_command
         return f"{setup} && {test}" if setup else test
 
-    def _suite(self, tree: Path) -> SuiteRun:
+    def _suite(self, tree: Path, select: tuple[str, ...] = ()) -> SuiteRun:
         from ratchet.evaluate.runner import run_suite
 
         return run_suite(
@@ -83,8 +85,34 @@ class Loop:
             self.command,
             timeout=float(self.settings.config.test_timeout),
             junit_path=self.settings.config.junit_path,
-            sandbox=self.sandbox,
+            sandbox=self._sandbox(),
+            world=self.world,
+            select=select or None,
         )
+
+    def _sandbox(self) -> Sandbox:
+        if self.sandbox is None:
+            from ratchet.evaluate.sandbox import choose_sandbox
+
+            self.sandbox = choose_sandbox()
+        return self.sandbox
+
+    def _rerun(self, tree: Path, base_run: SuiteRun, cand: SuiteRun) -> SuiteRun:
+        """The candidate once more: only the tests whose outcome changed where the runner can
+        select them by id, else (or when the selection did not take) the whole suite."""
+        from ratchet.evaluate.verdict import changed_tests
+
+        changed = changed_tests(base_run, cand)
+        if changed:
+            self.reporter.phase(
+                f"re-running the {len(changed)} test(s) whose outcome changed, to rule out "
+                "flaky results"
+            )
+            rerun = self._suite(tree, changed)
+            if not rerun.partial or (rerun.ok and all(t in rerun.tests for t in changed)):
+                return rerun
+        self.reporter.phase("re-running the tests to rule out flaky failures")
+        return self._suite(tree)
 
     def baseline(self, tip: str) -> SuiteRun:
 
@@ -93,9 +121,11 @@ class Loop:
         if cached is not None:
             self.reporter.info(f"baseline for {tip[:10]} from cache")
             return cached
+        from ratchet.evaluate.trees import exported
+
         self.reporter.phase(f"running the tests on {tip[:10]} (baseline)")
-        with gitops.scratch_dir("ratchet-base-") as tmp:
-            run = self._suite(gitops.export_commit(self.repo, tip, tmp / "tree"))
+        with exported(self.repo, tip, self.settings.task_key) as tree:
+            run = self._suite(tree)
         self.reporter.end_phase()
         if run.status == NOT_FOUND:
             raise EvalError(
@@ -119,11 +149,18 @@ class Loop:
 
     @property
     def cache_key(self) -> str:
-        """The command plus a fingerprint of the toolchain it will find, so a baseline is not
-        reused after the environment changed (a package installed, another interpreter)."""
+        """The command, where the tests run, and a fingerprint of the toolchain and prepared
+        directories they will find, so a baseline is not reused after the environment changed
+        (a package installed, another interpreter) or at another path (test ids with paths)."""
         from ratchet.evaluate.fingerprint import environment_fingerprint
+        from ratchet.evaluate.trees import tree_path
+        from ratchet.evaluate.world import fingerprint_paths
 
-        return f"{self.command}\0{environment_fingerprint()}"
+        root = self._sandbox().root(
+            tree_path(Path(self.repo.working_dir), self.settings.task_key), self.world
+        )
+        extra = fingerprint_paths(self.world) if self.world is not None else []
+        return f"{self.command}\0{root}\0{environment_fingerprint(extra_paths=extra)}"
 
     # -- the iteration --------------------------------------------------------------------
     def iterate(self) -> Result:
@@ -168,7 +205,8 @@ class Loop:
         res.score_before = score_before
         rep.info(
             f"tests on {self.branch}: {base_run.passed} passed, "
-            f"{base_run.failed + base_run.errors} failing (score {score_before})"
+            f"{base_run.failed + base_run.errors} failing (score {score_before}; "
+            f"{_evidence_words(base_run)})"
         )
 
         # context and proposal
@@ -297,17 +335,15 @@ class Loop:
         else:
             return res
 
-        # evaluate the candidate in a copy of the tree
+        # evaluate the candidate in a fresh export at the same path as the baseline
+        from ratchet.evaluate.trees import exported
+
         res.diff = unified_diff(changes)
-        with gitops.scratch_dir("ratchet-cand-") as tmp:
-            tree = gitops.export_commit(self.repo, tip, tmp / "tree")
+        with exported(self.repo, tip, s.task_key) as tree:
             write_changes(tree, changes)
             rep.phase("running the tests on the change")
             cand = self._suite(tree)
-            rerun = None
-            if needs_rerun(base_run, cand):
-                rep.phase("re-running the tests to rule out flaky failures")
-                rerun = self._suite(tree)
+            rerun = self._rerun(tree, base_run, cand) if needs_rerun(base_run, cand) else None
             rep.end_phase()
         verdict = judge(base_run, cand, rerun)
         res.verdict = verdict
@@ -398,6 +434,14 @@ class Loop:
                 else ""
             )
             self.reporter.info(f"  #{r.attempt} {r.outcome:<9}{score}  {r.title or r.detail[:60]}")
+
+
+def _evidence_words(run: SuiteRun) -> str:
+    if run.per_test:
+        return f"per-test results from {run.source}"
+    if run.source == "summary":
+        return "counts only, from the runner's summary line"
+    return "the exit code only"
 
 
 def _constraints(configured: list[str] | None) -> list[str]:

@@ -266,7 +266,11 @@ class Action:
     def _iterate(
         self, intent: Intent, key: str, base: str, store: Any, pr: Any, trigger: str
     ) -> int:
-        from ratchet.commands.run import choose_and_report_sandbox, make_model_factory
+        from ratchet.commands.run import (
+            choose_and_report_sandbox,
+            make_model_factory,
+            prepare_evaluation,
+        )
         from ratchet.github import actions
         from ratchet.github.branch import inspect, push_with_lease
         from ratchet.loop import Loop
@@ -320,6 +324,7 @@ class Action:
         )
         self.reporter.on_phase = status.phase
         sandbox = choose_and_report_sandbox(self.reporter)
+        world = prepare_evaluation(settings, repo, self.reporter, sandbox)
         loop = Loop(
             settings=settings,
             repo=repo,
@@ -328,6 +333,7 @@ class Action:
             reporter=self.reporter,
             run_id=self._run_id(),
             sandbox=sandbox,
+            world=world,
         )
         with gitops.task_lock(repo, key):
             result = loop.iterate()

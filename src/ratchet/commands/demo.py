@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -80,7 +81,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 "and memory are real."
             )
         base = [sys.executable, "-m", "ratchet"]
-        run_cmd = [*base, "run", "--repo", str(repo)]
+        # the recipe app's tests run with the interpreter running Ratchet (which has pytest),
+        # so the demo works on a machine without a `python` command or a global pytest
+        tests = f"{shlex.quote(sys.executable)} -m pytest -q"
+        run_cmd = [*base, "run", "--repo", str(repo), "--test-command", tests]
         if not online:
             run_cmd += ["--offline-playbook", str(bundled("recipe-app.playbook.json"))]
         failures = 0

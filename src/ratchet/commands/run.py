@@ -78,6 +78,24 @@ def choose_and_report_sandbox(reporter: Reporter):
     return sandbox
 
 
+def prepare_evaluation(settings: Settings, repo, reporter: Reporter, sandbox):  # noqa: ANN001
+    """The world the tests will see (prepared directories, toolchains), announced with the
+    runner and whether its results are per test."""
+    from ratchet.evaluate import explain
+    from ratchet.evaluate.world import discover
+
+    world = discover(Path(repo.working_dir), prepared_paths=settings.config.prepared_paths)
+    for line in explain.lines(
+        settings.test_command, Path(repo.working_dir), sandbox, world, settings.config.junit_path
+    ):
+        reporter.info(line)
+    if world.skipped:
+        reporter.warn(
+            "not shared with the tests (they look like credentials): " + ", ".join(world.skipped)
+        )
+    return world
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from ratchet.workspace import git as gitops
 
@@ -103,6 +121,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"tests: {settings.test_command} ({settings.test_command_source}); memory: {store.name}"
     )
     sandbox = choose_and_report_sandbox(reporter)
+    world = prepare_evaluation(settings, repo, reporter, sandbox)
     loop = Loop(
         settings=settings,
         repo=repo,
@@ -111,6 +130,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         reporter=reporter,
         run_id=run_id(os.environ),
         sandbox=sandbox,
+        world=world,
     )
     try:
         with gitops.task_lock(repo, settings.task_key):

@@ -19,7 +19,7 @@ from typing import Any
 
 from ratchet.evaluate.report import ERROR, FAILED, PASSED, SKIPPED, SuiteRun
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _STATUSES = frozenset({PASSED, FAILED, ERROR, SKIPPED})
 _FIELDS = {f.name: f for f in fields(SuiteRun)}
 
@@ -52,6 +52,8 @@ def _decode(data: Any, commit: str, command: str) -> SuiteRun | None:
         and isinstance(run["output"], str)
         and isinstance(run["duration"], int | float)
         and (run["exit_code"] is None or isinstance(run["exit_code"], int))
+        and isinstance(run["runner"], str)
+        and isinstance(run["partial"], bool)
     ):
         return None
     return SuiteRun(**run)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import glob
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 _VARIABLES = ("PATH", "VIRTUAL_ENV", "PYTHONPATH", "CONDA_PREFIX", "NODE_PATH", "GOPATH",
               "GOFLAGS", "JAVA_HOME", "CARGO_HOME", "RUSTUP_TOOLCHAIN")
@@ -29,8 +29,11 @@ def _mtime(path: str) -> str:
         return "-"
 
 
-def environment_fingerprint(environ: Mapping[str, str] | None = None) -> str:
-    """A short hex digest that changes when the visible toolchain changes."""
+def environment_fingerprint(
+    environ: Mapping[str, str] | None = None, extra_paths: Sequence[str] = ()
+) -> str:
+    """A short hex digest that changes when the visible toolchain changes (or the modification
+    time of one of ``extra_paths``: the prepared directories of the checkout)."""
     env = os.environ if environ is None else environ
     parts = [f"{name}={env.get(name, '')}" for name in _VARIABLES]
     dirs: list[str] = []
@@ -45,6 +48,7 @@ def environment_fingerprint(environ: Mapping[str, str] | None = None) -> str:
         if extra:
             for pattern in _PACKAGE_DIRS:
                 dirs += sorted(glob.glob(os.path.join(extra, pattern)))[:4]
+    dirs += list(extra_paths)
     seen: set[str] = set()
     for d in dirs:
         if d not in seen:

@@ -21,7 +21,8 @@ class SuiteRun:
     duration: float
     #: test id -> PASSED/FAILED/ERROR/SKIPPED ("file::name[param]"); empty if unknown
     tests: dict[str, str] = field(default_factory=dict)
-    #: where the per-test data came from: "junit", "summary" (counts only), "exit" (code only)
+    #: where the results came from: a per-test source ("junit", "jest json", "go test -json",
+    #: "libtest output" ...), "summary" (counts only) or "exit" (the exit code only)
     source: str = "exit"
     passed: int = 0
     failed: int = 0
@@ -29,6 +30,10 @@ class SuiteRun:
     skipped: int = 0
     #: capped, redacted combined stdout+stderr (head and tail kept)
     output: str = ""
+    #: the test runner recognised in the command ("pytest", "jest" ...; "" when unknown)
+    runner: str = ""
+    #: True for a rerun of selected tests only (its results cover just those tests)
+    partial: bool = False
 
     @property
     def failing(self) -> list[str]:
@@ -37,6 +42,19 @@ class SuiteRun:
     @property
     def ok(self) -> bool:
         return self.status == RAN
+
+    @property
+    def per_test(self) -> bool:
+        """True when results name each test (not only counts or the exit code)."""
+        return self.source not in ("summary", "exit")
+
+    @property
+    def evidence(self) -> str:
+        """What the results can show, for a person: "per-test", "counts only", "exit code
+        only"."""
+        if self.per_test:
+            return "per-test"
+        return "counts only" if self.source == "summary" else "exit code only"
 
 
 @dataclass(frozen=True)
@@ -49,6 +67,8 @@ class Verdict:
     flaky: tuple[str, ...] = ()
     new_tests: tuple[str, ...] = ()
     reason: str = ""  # one line a person can read
+    #: what the comparison rested on: "per-test", "counts only" or "exit code only"
+    evidence: str = "per-test"
 
     @property
     def keeps(self) -> bool:

@@ -1,29 +1,36 @@
 """Run the repository's test command once, safely, and say what happened.
 
 The command is a shell string run as ``/bin/sh -c <command>`` inside the chosen
-:class:`~ratchet.evaluate.sandbox.Sandbox`, with cwd = the tree, stdin from ``/dev/null``,
+:class:`~ratchet.evaluate.sandbox.Sandbox`, in the project root (the user's checkout path
+where the sandbox has a mount namespace, else the tree itself), stdin from ``/dev/null``,
 stdout and stderr merged, in its own session/process group, with a scrubbed environment
-(private ``HOME``/``TMPDIR``). Output is read with ``selectors`` and only its head and tail are
-kept (``output_cap`` bytes in all). Reading stops when the main process has exited plus a
-short grace (a grandchild holding the pipe cannot block us) or at the wall-clock ``timeout``;
-then the whole process group gets SIGTERM and, after a grace, SIGKILL (inside a PID namespace
-the whole namespace dies with its PID 1).
+(private ``HOME``/``TMPDIR``, toolchain locations from the :class:`~ratchet.evaluate.world.World`).
+Output is read with ``selectors`` and only its head and tail are kept (``output_cap`` bytes in
+all). Reading stops when the main process has exited plus a short grace (a grandchild holding
+the pipe cannot block us) or at the wall-clock ``timeout``; then the whole process group gets
+SIGTERM and, after a grace, SIGKILL (inside a PID namespace the whole namespace dies with its
+PID 1).
 
-Results ladder: JUnit XML → summary line → exit code.
+Results ladder (see :mod:`ratchet.evaluate.runners`):
 
-* If the command's last step runs pytest, ``--junitxml=<private file> -o junit_family=xunit2``
-  is appended (see :func:`~ratchet.evaluate.detect.pytest_with_junit`). Otherwise the
-  configured ``junit_path`` (relative to the tree, glob allowed; only files written during this
-  run are read) or a ``--junitxml`` path already in the command is used.
-* Else :func:`~ratchet.evaluate.summary.parse_summary` on the output gives counts.
-* Else only the exit code is known.
+1. the recognised runner's own machine-readable report (:mod:`~ratchet.evaluate.resolve`
+   finds it, also behind ``npm test``, ``uv run`` ...; the runner module adds the options);
+   a run whose added options the runner refuses is run again as configured;
+2. JUnit files at the configured ``junit_path``;
+3. a pytest run reached only through the environment (``PYTEST_ADDOPTS``);
+4. test names in the console output (libtest, ``go test -v``, ``unittest -v``, TAP);
+5. the runner's summary line (counts only, :func:`~ratchet.evaluate.summary.parse_summary`);
+6. the exit code.
+
+With ``select`` (test ids), the runner is asked to run only those tests (``partial`` run); a
+runner that cannot select runs the whole suite.
 
 Status:
 
 * TIMEOUT — the wall clock ran out (exit code None).
 * NOT_FOUND — exit 126/127 (the shell could not find or execute something), or pytest is not
   installed for the interpreter used (``No module named pytest``).
-* pytest commands: exit 0 (all passed), 1 (some failed) and 5 (no tests collected) → RAN;
+* pytest: exit 0 (all passed), 1 (some failed) and 5 (no tests collected) → RAN;
   2 (interrupted, e.g. collection errors), 3 (internal error), 4 (usage error) and anything
   else, including death by a signal → CRASHED. Per-test results are kept either way, so a
   collection error shows up as an ``error`` entry for the module.
@@ -43,12 +50,11 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from ratchet.errors import EvalError
-from ratchet.evaluate.detect import explicit_junitxml, is_pytest_command, pytest_with_junit
-from ratchet.evaluate.junit import JUnitError, parse_junit
 from ratchet.evaluate.report import (
     CRASHED,
     ERROR,
@@ -60,17 +66,20 @@ from ratchet.evaluate.report import (
     TIMEOUT,
     SuiteRun,
 )
+from ratchet.evaluate.resolve import Resolution, resolve
+from ratchet.evaluate.runners import OUTPUT_PARSERS, CollectContext, Collected, Instrumented
+from ratchet.evaluate.runners import pytest as pytest_runner
+from ratchet.evaluate.runners.base import Runner
+from ratchet.evaluate.runners.junit_files import collect_reports
 from ratchet.evaluate.sandbox import Sandbox, choose_sandbox, safe_env
 from ratchet.evaluate.summary import parse_summary
+from ratchet.evaluate.world import World
 from ratchet.redact import redact
 
 #: seconds we keep reading after the main process exited (for buffered output of children)
 EXIT_GRACE = 1.0
 #: seconds between SIGTERM and SIGKILL when killing the process tree
 KILL_GRACE = 2.0
-#: most JUnit files read for a configured ``junit_path`` glob
-MAX_REPORT_FILES = 1000
-
 _PYTEST_OK = (0, 1, 5)
 _NO_PYTEST = re.compile(r"No module named pytest\b|No module named '?pytest'?$", re.MULTILINE)
 _NOT_FOUND_LINE = re.compile(r"(: (command )?not found|\] Error 12[67])\s*$")
@@ -175,52 +184,33 @@ def _collect(
     return buf.text(), timed_out
 
 
-def _reports(tree: Path, pattern: str, since: float) -> list[Path]:
-    """Files matching ``pattern`` under ``tree`` that were written at/after ``since``."""
-    root = tree.resolve()
-    if os.path.isabs(pattern):
-        try:
-            pattern = Path(pattern).resolve().relative_to(root).as_posix()
-        except ValueError:
-            return []
-    if not pattern or ".." in Path(pattern).parts:
-        return []
-    found: list[Path] = []
-    for path in sorted(root.glob(pattern)):
-        try:
-            real = path.resolve()
-            real.relative_to(root)
-            if real.is_file() and real.stat().st_mtime >= since - 2:
-                found.append(real)
-        except (OSError, ValueError):
-            continue
-        if len(found) >= MAX_REPORT_FILES:
-            break
-    return found
-
-
-def _results(
-    tree: Path, reports: list[Path], output: str
-) -> tuple[dict[str, str], str, dict[str, int], str]:
-    """(tests, source, counts, note) from the results ladder."""
-    note = ""
-    if reports:
-        try:
-            tests = parse_junit(reports, root=tree)
-        except JUnitError as exc:
-            note = f"[ratchet] ignored the JUnit report: {exc}"
-        else:
-            counts = {
-                "passed": sum(s == PASSED for s in tests.values()),
-                "failed": sum(s == FAILED for s in tests.values()),
-                "errors": sum(s == ERROR for s in tests.values()),
-                "skipped": sum(s == SKIPPED for s in tests.values()),
-            }
-            return tests, "junit", counts, note
-    summary = parse_summary(output)
+def _results(ctx: CollectContext, runner: Runner | None, junit_path: str | None) -> Collected:
+    """The first rung of the results ladder that yields anything."""
+    found: Collected | None = runner.collect(ctx) if runner is not None else None
+    if found is None and junit_path:
+        found = collect_reports(ctx, (junit_path,), "junit")
+    if found is None and runner is None:
+        found = pytest_runner.collect_addopts(ctx)
+    if found is None:
+        for _name, parse in OUTPUT_PARSERS:
+            found = parse(ctx.output, ctx.root)
+            if found is not None:
+                break
+    if found is not None:
+        return found
+    summary = parse_summary(ctx.output)
     if summary is not None:
-        return {}, "summary", summary, note
-    return {}, "exit", {"passed": 0, "failed": 0, "errors": 0, "skipped": 0}, note
+        return Collected({}, "summary", None)
+    return Collected({}, "exit", None)
+
+
+def _counts(tests: Mapping[str, str]) -> dict[str, int]:
+    return {
+        "passed": sum(s == PASSED for s in tests.values()),
+        "failed": sum(s == FAILED for s in tests.values()),
+        "errors": sum(s == ERROR for s in tests.values()),
+        "skipped": sum(s == SKIPPED for s in tests.values()),
+    }
 
 
 def _status(
@@ -251,6 +241,8 @@ def run_suite(
     junit_path: str | None = None,
     sandbox: Sandbox | None = None,
     environ: Mapping[str, str] | None = None,
+    world: World | None = None,
+    select: Sequence[str] | None = None,
     exit_grace: float = EXIT_GRACE,
     kill_grace: float = KILL_GRACE,
 ) -> SuiteRun:
@@ -258,7 +250,8 @@ def run_suite(
 
     ``environ`` is the parent environment the safe child environment is derived from (default
     ``os.environ``); secrets in it are never passed on, and are redacted from the output with
-    :func:`ratchet.redact.redact` (a backstop).
+    :func:`ratchet.redact.redact` (a backstop). ``world`` is what the checkout prepared
+    (dependency directories, toolchains); ``select`` asks for a run of those test ids only.
     ``sandbox`` defaults to :func:`choose_sandbox`. Timeouts, crashes and missing commands are
     reported in ``status``; raises EvalError only when the command cannot be started at all
     (no such tree, empty command, the sandbox launcher or ``/bin/sh`` missing).
@@ -270,97 +263,161 @@ def run_suite(
         raise EvalError("cannot run tests: the test command is empty", hint="set test.command")
     parent_env = os.environ if environ is None else environ
     box = sandbox or choose_sandbox(environ=parent_env)
+    found = resolve(command, tree)
     with tempfile.TemporaryDirectory(prefix="ratchet-run-", ignore_cleanup_errors=True) as d:
         work = Path(d)
         for sub in ("home", "tmp", "reports"):
             (work / sub).mkdir()
-        return _run_once(
-            tree, command, work, box, parent_env, timeout, output_cap, junit_path,
-            exit_grace, kill_grace, inject=True,
+        box.prepare(tree, work, world)
+        run = _Run(tree, command, work, box, parent_env, timeout, output_cap, junit_path,
+                   world, found, exit_grace, kill_grace)
+        return run.once(select=list(select) if select else None, instrument=True)
+
+
+@dataclass
+class _Run:
+    tree: Path
+    command: str
+    work: Path
+    box: Sandbox
+    parent_env: Mapping[str, str]
+    timeout: float
+    output_cap: int
+    junit_path: str | None
+    world: World | None
+    found: Resolution
+    exit_grace: float
+    kill_grace: float
+
+    def _plan(self, select: list[str] | None, instrument: bool) -> tuple[Instrumented, bool]:
+        """(what to run, whether it is a partial run)."""
+        out = self.work / "reports"
+        runner, inv = self.found.runner, self.found.invocation
+        if instrument and runner is not None and inv is not None:
+            if select:
+                chosen = runner.select(inv, select, out)
+                if chosen is not None:
+                    return chosen, True
+            plan = runner.instrument(inv, out)
+            if plan is not None:
+                return plan, False
+        elif instrument and runner is None:
+            return Instrumented(self.command, env=pytest_runner.addopts_env(out)), False
+        return Instrumented(self.command), False
+
+    def _env(self, plan: Instrumented) -> dict[str, str]:
+        extra = {"HOME": str(self.work / "home"), "TMPDIR": str(self.work / "tmp")}
+        if self.world is not None:
+            extra.update(dict(self.world.env))
+        env = safe_env(self.parent_env, extra)
+        for name, value in plan.env.items():
+            if name in _PATH_LIKE and env.get(name):
+                sep = os.pathsep if name == "PYTHONPATH" else " "
+                env[name] = f"{value}{sep}{env[name]}"
+            else:
+                env[name] = value
+        return env
+
+    def once(self, select: list[str] | None, instrument: bool) -> SuiteRun:
+        reports = self.work / "reports"
+        for old in reports.iterdir():  # reports of an earlier attempt of this run
+            if old.is_file():
+                old.unlink()
+        plan, partial = self._plan(select, instrument)
+        env = self._env(plan)
+        argv = self.box.argv(["/bin/sh", "-c", plan.command], self.tree, self.work, env,
+                             self.world)
+        started_wall, started = time.time(), time.monotonic()
+        try:
+            proc = subprocess.Popen(
+                argv,
+                cwd=self.tree,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                close_fds=True,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise EvalError(
+                f"cannot start the test command in sandbox {self.box.name!r}: {exc}",
+                hint="check that /bin/sh exists, or set RATCHET_SANDBOX=none",
+            ) from exc
+        raw, timed_out = _collect(proc, self.timeout, self.output_cap, self.exit_grace,
+                                  self.kill_grace)
+        duration = time.monotonic() - started
+        output = redact(raw, self.parent_env)
+        exit_code = proc.returncode
+        runner = self.found.runner
+        is_pytest = runner is pytest_runner.RUNNER
+
+        if timed_out:
+            note = f"[ratchet] timed out after {self.timeout:g}s; the process tree was killed"
+            return SuiteRun(TIMEOUT, None, duration, output=f"{output}\n{note}",
+                            runner=runner.name if runner else "", partial=partial)
+
+        inv = self.found.invocation
+        ctx = CollectContext(
+            out=reports,
+            output=output,
+            root=self.box.root(self.tree, self.world),
+            views=self.box.views(self.tree, self.work, self.world),
+            since=started_wall,
+            cwd=inv.cwd if inv else "",
+            words=inv.words if inv else (),
+        )
+        collected = _results(ctx, runner, self.junit_path)
+        changed = plan.command != self.command or bool(plan.env)
+        if changed and not collected.per_test and _refused_options(exit_code, output):
+            # the runner does not accept what was added (an old version, a plugin disabled in
+            # the project's config): run it as configured
+            self.timeout = max(1.0, self.timeout - duration)
+            return self.once(select=None, instrument=False)
+        if collected.output is not None:
+            output = redact(collected.output, self.parent_env)
+        counts = (_counts(collected.tests) if collected.source != "summary"
+                  else parse_summary(output) or _counts({}))
+        note = ""
+        status = _status(is_pytest, exit_code, collected.source, counts, output)
+        if status == NOT_FOUND:
+            note = (
+                f"[ratchet] the test command could not be run (exit {exit_code}): a program or "
+                f"module it needs was not found. Command: {self.command!r}. Check PATH / "
+                "test_command."
+            )
+        elif status == CRASHED and exit_code < 0:
+            note = f"[ratchet] the test command was killed by signal {-exit_code}"
+        if note:
+            output = f"{output}\n{note}"
+        return SuiteRun(
+            status=status,
+            exit_code=exit_code,
+            duration=duration,
+            tests=collected.tests,
+            source=collected.source,
+            passed=counts["passed"],
+            failed=counts["failed"],
+            errors=counts["errors"],
+            skipped=counts["skipped"],
+            output=output,
+            runner=runner.name if runner else "",
+            partial=partial,
         )
 
 
-def _run_once(
-    tree: Path,
-    command: str,
-    work: Path,
-    box: Sandbox,
-    parent_env: Mapping[str, str],
-    timeout: float,
-    output_cap: int,
-    junit_path: str | None,
-    exit_grace: float,
-    kill_grace: float,
-    inject: bool,
-) -> SuiteRun:
-    env = safe_env(parent_env, {"HOME": str(work / "home"), "TMPDIR": str(work / "tmp")})
-    xml = work / "reports" / "junit.xml"
-    xml.unlink(missing_ok=True)
-    injected = pytest_with_junit(command, str(xml)) if inject else None
-    argv = box.argv(["/bin/sh", "-c", injected or command], tree, work, env)
-    started_wall, started = time.time(), time.monotonic()
-    try:
-        proc = subprocess.Popen(
-            argv,
-            cwd=tree,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            close_fds=True,
-            start_new_session=True,
-        )
-    except OSError as exc:
-        raise EvalError(
-            f"cannot start the test command in sandbox {box.name!r}: {exc}",
-            hint="check that /bin/sh exists, or set RATCHET_SANDBOX=none",
-        ) from exc
-    raw, timed_out = _collect(proc, timeout, output_cap, exit_grace, kill_grace)
-    duration = time.monotonic() - started
-    output = redact(raw, parent_env)
-    exit_code = proc.returncode
-    pytest_cmd = is_pytest_command(command)
+_PATH_LIKE = frozenset({"PYTHONPATH", "NODE_OPTIONS"})
+_REFUSED = re.compile(
+    r"unrecognized arguments|no such option|unknown option|unrecognized option|"
+    r"unknown flag|flag provided but not defined|Unknown argument|unexpected argument|"
+    r"is not allowed in NODE_OPTIONS|bad option",
+    re.IGNORECASE,
+)
 
-    if (
-        injected
-        and exit_code == 4
-        and "--junitxml" in output
-        and ("unrecognized arguments" in output or "no such option" in output)
-    ):  # the junitxml plugin is disabled in the project's config: run it as configured
-        return _run_once(
-            tree, command, work, box, parent_env, max(1.0, timeout - duration), output_cap,
-            junit_path, exit_grace, kill_grace, inject=False,
-        )
 
-    if timed_out:
-        note = f"[ratchet] timed out after {timeout:g}s; the process tree was killed"
-        return SuiteRun(TIMEOUT, None, duration, output=f"{output}\n{note}")
-
-    if injected and xml.is_file():
-        reports = [xml]
-    else:
-        pattern = junit_path or explicit_junitxml(command)
-        reports = _reports(tree, pattern, started_wall) if pattern else []
-    tests, source, counts, note = _results(tree, reports, output)
-    status = _status(pytest_cmd, exit_code, source, counts, output)
-    if status == NOT_FOUND:
-        note = (
-            f"[ratchet] the test command could not be run (exit {exit_code}): a program or "
-            f"module it needs was not found. Command: {command!r}. Check PATH / test.command."
-        )
-    elif status == CRASHED and exit_code < 0:
-        note = f"[ratchet] the test command was killed by signal {-exit_code}"
-    if note:
-        output = f"{output}\n{note}"
-    return SuiteRun(
-        status=status,
-        exit_code=exit_code,
-        duration=duration,
-        tests=tests,
-        source=source,
-        passed=counts["passed"],
-        failed=counts["failed"],
-        errors=counts["errors"],
-        skipped=counts["skipped"],
-        output=output,
-    )
+def _refused_options(exit_code: int | None, output: str) -> bool:
+    """True when the runner stopped at once because of an option it does not know."""
+    if exit_code in (0, None):
+        return False
+    tail = "\n".join(output.splitlines()[-40:])
+    return bool(_REFUSED.search(tail))

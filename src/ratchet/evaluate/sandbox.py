@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -47,6 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ratchet.errors import ConfigError
+from ratchet.evaluate.world import Shared, World
 
 #: names copied from the parent environment when present (and not secret-looking)
 ALLOWED_NAMES: frozenset[str] = frozenset(
@@ -215,7 +217,8 @@ class Sandbox:
     """One rung of the isolation ladder.
 
     ``name`` is "bwrap", "unshare" or "none"; ``description`` is one line for ``ratchet
-    doctor``; ``warning`` is non-empty when the isolation is weak.
+    doctor``; ``warning`` is non-empty when the isolation is weak; ``overlays`` is True when
+    this rung can share a build cache copy-on-write (bubblewrap ≥ 0.9, or unshare as root).
     """
 
     name: str
@@ -223,6 +226,56 @@ class Sandbox:
     warning: str = ""
     executable: str = ""
     masks: tuple[str, ...] = field(default=())
+    overlays: bool = False
+
+    # -- where the tests run ---------------------------------------------------------------
+    def root(self, tree: Path, world: World | None) -> str:
+        """The absolute path the tests see as the project root. With a mount namespace it is
+        the user's checkout itself (so paths in test ids, snapshots and installed packages
+        are the ones the workflow prepared); without one it is ``tree``."""
+        if world is not None and self.name in ("bwrap", "unshare"):
+            return world.checkout
+        return str(tree)
+
+    def _overlay_dirs(self, tmp: Path, index: int) -> tuple[Path, Path]:
+        base = tmp / "overlay" / str(index)
+        return base / "upper", base / "work"
+
+    def views(self, tree: Path, tmp: Path, world: World | None) -> tuple[tuple[Path, str], ...]:
+        """Host directories holding what the tests wrote: the tree, then the upper layer of
+        each build cache shared through an overlay (with the tree-relative path it serves)."""
+        views: list[tuple[Path, str]] = [(Path(tree), "")]
+        if world is not None and self.overlays and self.name != "none":
+            for i, shared in enumerate(world.caches):
+                views.append((self._overlay_dirs(tmp, i)[0], shared.rel))
+        return tuple(views)
+
+    def prepare(self, tree: Path, tmp: Path, world: World | None) -> None:
+        """Make the prepared paths reachable in ``tree`` before a run: mount points (bwrap,
+        unshare) or symlinks to the checkout (none; the tests can then write through them,
+        like everything else without a sandbox)."""
+        if world is None:
+            return
+        for shared in world.shared:
+            target = Path(tree) / shared.rel
+            source = Path(world.checkout) / shared.rel
+            if target.exists() or target.is_symlink():
+                continue  # tracked content of the commit wins
+            if self.name == "none":
+                if not shared.cache:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.symlink_to(source, target_is_directory=source.is_dir())
+                continue
+            if shared.cache and not self.overlays:
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if source.is_dir():
+                target.mkdir()
+            else:
+                target.touch()
+            if shared.cache:
+                for d in self._overlay_dirs(tmp, world.caches.index(shared)):
+                    d.mkdir(parents=True, exist_ok=True)
 
     def argv(
         self,
@@ -230,13 +283,16 @@ class Sandbox:
         tree: Path,
         tmp: Path,
         env: Mapping[str, str] | None = None,
+        world: World | None = None,
     ) -> list[str]:
-        """The full argv that runs ``command_argv`` with cwd ``tree`` inside this sandbox.
+        """The full argv that runs ``command_argv`` in the project root (see :meth:`root`)
+        inside this sandbox.
 
         ``tree`` and ``tmp`` are the only writable places under bwrap. ``env`` (the output of
         :func:`safe_env`) is installed with ``--clearenv``/``--setenv`` under bwrap; the caller
         must ALSO pass it as the process environment, so that the sandbox launcher itself holds
-        no secrets. Raises ValueError for a relative ``tree``/``tmp``.
+        no secrets. ``world`` (prepared paths of the checkout) is mounted as :meth:`prepare`
+        set it up. Raises ValueError for a relative ``tree``/``tmp``.
         """
         tree, tmp = Path(tree), Path(tmp)
         if not (tree.is_absolute() and tmp.is_absolute()):
@@ -244,41 +300,34 @@ class Sandbox:
         cmd = list(command_argv)
         if self.name == "none":
             return cmd
+        root = Path(self.root(tree, world))
+        tools = [p for p in _tool_dirs(env or {}, root) if not _inside(tree, p)]
         if self.name == "unshare":
-            return [
-                self.executable,
-                "--pid",
-                "--fork",
-                "--mount-proc",
-                "--kill-child",
-                "--ipc",
-                "--uts",
-                "--",
-                # PID 1 ignores signals it has no handler for, so the command must not BE PID 1:
-                # a tiny shell init runs it as a child and exits with its status (128+n when it
-                # was killed by signal n, as bwrap reports it)
-                "/bin/sh",
-                "-c",
-                '"$@"; exit $?',
-                "ratchet-init",
-                *cmd,
-            ]
+            return self._unshare_argv(cmd, tree, tmp, root, world, tools)
         args = [self.executable, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
         args += ["--tmpfs", "/tmp", "--tmpfs", "/dev/shm"]
         masks = set(self.masks) | set(credential_paths(os.environ))
         for path in sorted(masks):
             if path.startswith(("/tmp/", "/dev/", "/proc/")) or not os.path.exists(path):
                 continue  # /tmp, /dev and /proc are fresh inside the sandbox anyway
-            if _inside(tree, path) or _inside(tmp, path):
+            if _inside(tree, path) or _inside(tmp, path) or Path(path) == root:
                 continue
+            if _inside_strict(root, path):
+                continue  # hidden anyway: the tree is mounted over the project root
             if os.path.isdir(path):
                 args += ["--tmpfs", path]
             else:
                 args += ["--ro-bind", "/dev/null", path]
-        for path in _tool_dirs_under_tmp(env or {}):
-            if not (_inside(tree, path) or _inside(tmp, path)):
-                args += ["--ro-bind", path, path]
-        args += ["--bind", str(tmp), str(tmp), "--bind", str(tree), str(tree)]
+        args += ["--bind", str(tmp), str(tmp), "--bind", str(tree), str(root)]
+        for i, shared in enumerate(self._mounted(world)):
+            source, dest = os.path.join(world.checkout, shared.rel), str(root / shared.rel)
+            if shared.cache:
+                upper, work = self._overlay_dirs(tmp, i)
+                args += ["--overlay-src", source, "--overlay", str(upper), str(work), dest]
+            else:
+                args += ["--ro-bind", source, dest]
+        for path in tools:
+            args += ["--ro-bind", path, path]
         args += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-net"]
         args += ["--die-with-parent", "--new-session"]
         if os.geteuid() == 0:
@@ -286,15 +335,70 @@ class Sandbox:
         args += ["--clearenv"]
         for name, value in sorted((env or {}).items()):
             args += ["--setenv", name, value]
-        args += ["--chdir", str(tree), "--", *cmd]
+        args += ["--chdir", str(root), "--", *cmd]
         return args
 
+    def _mounted(self, world: World | None) -> list[Shared]:
+        """The shared paths mounted in this rung, caches (in ``world.caches`` order) first."""
+        if world is None:
+            return []
+        caches = list(world.caches) if self.overlays else []
+        return caches + list(world.dependencies)
 
-def _tool_dirs_under_tmp(env: Mapping[str, str]) -> list[str]:
-    """Existing PATH/VIRTUAL_ENV/PYTHONPATH directories under /tmp, which the sandbox's private
-    /tmp would otherwise hide (they are made visible read-only). A ``bin`` directory of a
-    virtual environment brings the whole environment (its ``lib`` holds the packages), and
-    the interpreter running Ratchet is included too (a test command may name it)."""
+    def _unshare_argv(
+        self,
+        cmd: list[str],
+        tree: Path,
+        tmp: Path,
+        root: Path,
+        world: World | None,
+        tools: list[str],
+    ) -> list[str]:
+        # PID 1 ignores signals it has no handler for, so the command must not BE PID 1: a
+        # tiny shell init mounts the prepared paths, runs the command as a child and exits
+        # with its status (128+n when it was killed by signal n, as bwrap reports it)
+        q = shlex.quote
+        lines = ["set -e"]
+        for i, shared in enumerate(self._mounted(world)):
+            assert world is not None
+            source, dest = os.path.join(world.checkout, shared.rel), str(tree / shared.rel)
+            if shared.cache:
+                upper, work = self._overlay_dirs(tmp, i)
+                opts = f"lowerdir={source},upperdir={upper},workdir={work}"
+                lines.append(f"mount -t overlay overlay -o {q(opts)} {q(dest)}")
+            else:
+                lines.append(f"mount --bind {q(source)} {q(dest)}")
+                lines.append(f"mount -o remount,bind,ro {q(dest)}")
+        for path in tools:
+            if _inside(root, path) and not _inside(tree, path):
+                inner = tree / os.path.relpath(path, root)
+                lines.append(f"mkdir -p {q(str(inner))} && mount --bind {q(path)} {q(str(inner))}")
+        if root != tree:
+            lines.append(f"mount --rbind {q(str(tree))} {q(str(root))}")
+        lines += [f"cd {q(str(root))}", "set +e", '"$@"; exit $?']
+        return [
+            self.executable,
+            "--pid",
+            "--fork",
+            "--mount-proc",
+            "--kill-child",
+            "--ipc",
+            "--uts",
+            "--",
+            "/bin/sh",
+            "-c",
+            "\n".join(lines),
+            "ratchet-init",
+            *cmd,
+        ]
+
+
+def _tool_dirs(env: Mapping[str, str], root: Path) -> list[str]:
+    """Existing PATH/VIRTUAL_ENV/PYTHONPATH directories under /tmp (which the sandbox's private
+    /tmp would otherwise hide) or inside the project root (which the tree mounted there would
+    hide); they are made visible read-only. A ``bin`` directory of a virtual environment brings
+    the whole environment (its ``lib`` holds the packages), and the interpreter running
+    Ratchet is included too (a test command may name it)."""
     dirs = [p for name in ("PATH", "PYTHONPATH") for p in env.get(name, "").split(os.pathsep)]
     dirs += [env.get("VIRTUAL_ENV", ""), sys.prefix]
     found: set[str] = set()
@@ -306,8 +410,12 @@ def _tool_dirs_under_tmp(env: Mapping[str, str]) -> list[str]:
             if os.path.isfile(os.path.join(parent, "pyvenv.cfg")):
                 path = parent
             found.add(path)
-    tops = sorted(d for d in found if d.startswith("/tmp/"))
+    tops = sorted(d for d in found if d.startswith("/tmp/") or _inside_strict(root, d))
     return [d for d in tops if not any(d != o and d.startswith(o + "/") for o in tops)]
+
+
+def _inside_strict(root: Path, path: str) -> bool:
+    return Path(path) != root and root in Path(path).parents
 
 
 def _inside(root: Path, path: str) -> bool:

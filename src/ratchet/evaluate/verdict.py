@@ -12,16 +12,20 @@ Score of one run (``suite_score``), an integer 0–100:
 Comparison (``judge(base, cand, rerun)``), by what both runs can show:
 
 1. The candidate did not complete → **broken** (also when the baseline did not complete).
-2. Both have per-test results (JUnit): transitions over the tests present in the baseline.
+   Also broken: the baseline named its tests and the candidate's run did not (a build error,
+   a runner that crashed before reporting).
+2. Both have per-test results: transitions over the tests present in the baseline.
    ``passed → failed/error/missing/skipped`` is a regression; ``failed/error → passed`` is a
    fix; everything else (``F→F``, ``skipped → *``) is neutral. Tests only in the candidate are
-   listed as ``new_tests`` and earn nothing. A regressed test that PASSES in ``rerun`` (a
-   second run of the candidate) is **flaky**: listed, counted as neither.
-3. Otherwise, if both have counts (JUnit or summary): conservative count comparison.
+   listed as ``new_tests`` and earn nothing. ``rerun`` is a second run of the candidate, of the
+   tests whose outcome changed (or of the whole suite): a regressed test that PASSES there, or
+   a fixed test that does NOT pass there, is **flaky** — listed, counted as neither.
+3. Otherwise, if both have counts: a conservative count comparison.
    ``failing = failed + errors``. Regressed if ``cand.passed < base.passed`` or
    ``cand.failing > base.failing``; a fix count of ``base.failing − cand.failing`` when
    positive. A regression that the ``rerun``'s counts do not show is flaky; the rerun's
-   counts are used instead.
+   counts are used instead. Equal counts are **unchanged**, never an improvement (a fix and a
+   break of the same number look the same).
 4. Otherwise exit codes: ``0 → non-0`` regressed (unless the rerun exits 0: flaky), ``non-0 → 0``
    improved, equal → unchanged.
 
@@ -29,10 +33,12 @@ Outcome: **regressed** if any confirmed regression; else **improved** if anythin
 else **unchanged**. When the baseline itself did not complete (nothing trustworthy to compare
 with) and the candidate did: regressions are still looked for in whatever per-test data the
 baseline has; without any, the outcome is **improved** if the candidate scores above 0 (the
-suite runs again), else **unchanged**.
+suite runs again), else **unchanged**. The verdict's ``evidence`` says which of 2–4 decided,
+and its reason says so when it was not per-test results.
 
-``score_before`` = score of the baseline; ``score_after`` = score of the candidate, or the
-better of candidate and rerun when a completed rerun is given (both measure the same tree).
+``score_before`` = score of the baseline; ``score_after`` = score of the candidate with the
+rerun's results taken for the tests it ran again (for counts or exit codes: the better of
+candidate and a complete rerun).
 """
 
 from __future__ import annotations
@@ -60,11 +66,24 @@ def _counts(run: SuiteRun) -> tuple[int, int, int, int]:
 
 
 def _has_tests(run: SuiteRun) -> bool:
-    return run.source == "junit"
+    return run.per_test
 
 
 def _has_counts(run: SuiteRun) -> bool:
-    return run.source in ("junit", "summary")
+    return run.source != "exit"
+
+
+def _score_of(tests: dict[str, str], exit_code: int | None) -> int:
+    values = list(tests.values())
+    passed = values.count(PASSED)
+    total = passed + values.count(FAILED) + values.count(ERROR)
+    if total == 0:
+        return 100 if exit_code == 0 else 0
+    return (100 * passed) // total
+
+
+_BY_COUNTS = " (judged by counts only: a fix and a break of the same number look the same)"
+_BY_EXIT = " (judged by the exit code only)"
 
 
 def suite_score(run: SuiteRun) -> int:
@@ -89,22 +108,43 @@ def _names(ids: tuple[str, ...], limit: int = 3) -> str:
     return shown + (f", +{len(ids) - limit} more" if len(ids) > limit else "")
 
 
-def _per_test(
-    base: SuiteRun, cand: SuiteRun, rerun: SuiteRun | None
-) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """(fixed, regressed, flaky) over the tests in ``base``."""
-    fixed, regressed, flaky = [], [], []
-    rerun_tests = rerun.tests if rerun is not None and rerun.ok and _has_tests(rerun) else {}
+def changed_tests(base: SuiteRun, cand: SuiteRun) -> tuple[str, ...]:
+    """Tests of the baseline whose outcome the candidate changed (fixed or regressed), when
+    both runs name their tests; these are what a rerun confirms."""
+    if not (base.per_test and cand.per_test):
+        return ()
+    changed = []
     for test_id, before in sorted(base.tests.items()):
         after = cand.tests.get(test_id)
-        if before == PASSED and after != PASSED:
-            if rerun_tests.get(test_id) == PASSED:
-                flaky.append(test_id)
-            else:
-                regressed.append(test_id)
-        elif before in (FAILED, ERROR) and after == PASSED:
-            fixed.append(test_id)
-    return tuple(fixed), tuple(regressed), tuple(flaky)
+        if (before == PASSED) != (after == PASSED) and before != SKIPPED:
+            changed.append(test_id)
+    return tuple(changed)
+
+
+def _effective(cand: SuiteRun, rerun: SuiteRun | None, changed: tuple[str, ...]) -> dict[str, str]:
+    """The candidate's results, with the rerun's status for the changed tests it ran."""
+    tests = dict(cand.tests)
+    if rerun is not None and rerun.ok and rerun.per_test:
+        for test_id in changed:
+            if test_id in rerun.tests:
+                tests[test_id] = rerun.tests[test_id]
+    return tests
+
+
+def _per_test(
+    base: SuiteRun, cand: SuiteRun, rerun: SuiteRun | None
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], dict[str, str]]:
+    """(fixed, regressed, flaky, effective candidate results) over the tests in ``base``."""
+    changed = changed_tests(base, cand)
+    effective = _effective(cand, rerun, changed)
+    fixed, regressed, flaky = [], [], []
+    for test_id in changed:
+        before, once, twice = base.tests[test_id], cand.tests.get(test_id), effective.get(test_id)
+        if before == PASSED:
+            (regressed if twice != PASSED else flaky).append(test_id)
+        elif once == PASSED:
+            (fixed if twice == PASSED else flaky).append(test_id)
+    return tuple(fixed), tuple(regressed), tuple(flaky), effective
 
 
 def _count_delta(base: SuiteRun, cand: SuiteRun) -> tuple[int, int]:
@@ -132,14 +172,14 @@ def _describe(run: SuiteRun) -> str:
 def judge(base: SuiteRun, cand: SuiteRun, rerun: SuiteRun | None = None) -> Verdict:
     """Compare the candidate run with the baseline run of the same command.
 
-    ``rerun`` is an optional second run of the candidate (see :func:`needs_rerun`); it only
-    ever turns a regression into "flaky". Returns a :class:`Verdict` whose ``reason`` is one
-    line for a person. Raises nothing.
+    ``rerun`` is an optional second run of the candidate (see :func:`needs_rerun`), of the
+    changed tests only (``partial``) or of the whole suite; it only ever turns a change into
+    "flaky". Returns a :class:`Verdict` whose ``reason`` is one line for a person. Raises
+    nothing.
     """
     before = suite_score(base)
     after = suite_score(cand)
-    if rerun is not None and rerun.ok:
-        after = max(after, suite_score(rerun))
+    full_rerun = rerun is not None and rerun.ok and not rerun.partial
 
     if not cand.ok:
         what = _STATUS_WORDS.get(cand.status, cand.status)
@@ -147,12 +187,20 @@ def judge(base: SuiteRun, cand: SuiteRun, rerun: SuiteRun | None = None) -> Verd
             reason = f"the test suite {what} with the change (it ran before)"
         else:
             reason = f"the test suite {what} with the change, and it did not run before either"
-        return Verdict("broken", before, 0, reason=reason)
+        return Verdict("broken", before, 0, reason=reason, evidence=cand.evidence)
+
+    if _has_tests(base) and not _has_tests(cand):
+        reason = (
+            f"the test runner reported no test results with the change ({_describe(cand)}); "
+            f"it reported {len(base.tests)} before"
+        )
+        return Verdict("broken", before, 0, reason=reason, evidence=base.evidence)
 
     new_tests = tuple(sorted(set(cand.tests) - set(base.tests))) if _has_tests(cand) else ()
 
     if _has_tests(base) and _has_tests(cand):
-        fixed, regressed, flaky = _per_test(base, cand, rerun)
+        fixed, regressed, flaky, effective = _per_test(base, cand, rerun)
+        after = _score_of(effective, cand.exit_code)
         flaky_note = f"; {_plural(len(flaky), 'flaky test')} ignored" if flaky else ""
         if regressed:
             reason = f"{_plural(len(regressed), 'regression')}: {_names(regressed)}"
@@ -169,18 +217,23 @@ def judge(base: SuiteRun, cand: SuiteRun, rerun: SuiteRun | None = None) -> Verd
             outcome = "unchanged"
             reason = f"no change in test results ({_describe(cand)})"
         return Verdict(
-            outcome, before, after, fixed, regressed, flaky, new_tests, reason + flaky_note
+            outcome, before, after, fixed, regressed, flaky, new_tests, reason + flaky_note,
         )
+
+    if full_rerun:
+        assert rerun is not None
+        after = max(after, suite_score(rerun))
 
     if not base.ok:
         outcome = "improved" if after > 0 else "unchanged"
         reason = f"the suite ran again ({_describe(cand)}); it {base.status} before"
-        return Verdict(outcome, before, after, new_tests=new_tests, reason=reason)
+        return Verdict(outcome, before, after, new_tests=new_tests, reason=reason,
+                       evidence=cand.evidence)
 
     if _has_counts(base) and _has_counts(cand):
         fixes, regressions = _count_delta(base, cand)
         note = ""
-        if regressions and rerun is not None and rerun.ok and _has_counts(rerun):
+        if regressions and full_rerun and rerun is not None and _has_counts(rerun):
             r_fixes, r_regressions = _count_delta(base, rerun)
             if not r_regressions:
                 fixes, regressions = r_fixes, 0
@@ -190,32 +243,45 @@ def judge(base: SuiteRun, cand: SuiteRun, rerun: SuiteRun | None = None) -> Verd
             reason = f"fewer tests pass: {_describe(base)} before, {_describe(cand)} after"
         elif fixes:
             outcome = "improved"
-            reason = f"fixed {_plural(fixes, 'test')}, no regressions (by counts)"
+            reason = f"fixed {_plural(fixes, 'test')}, no regressions"
         else:
             outcome = "unchanged"
             reason = f"no change in test counts ({_describe(cand)})"
-        return Verdict(outcome, before, after, new_tests=new_tests, reason=reason + note)
+        return Verdict(outcome, before, after, new_tests=new_tests,
+                       reason=reason + note + _BY_COUNTS, evidence="counts only")
 
     b_ok, c_ok = base.exit_code == 0, cand.exit_code == 0
     if b_ok and not c_ok:
-        if rerun is not None and rerun.ok and rerun.exit_code == 0:
+        if full_rerun and rerun is not None and rerun.exit_code == 0:
             return Verdict(
                 "unchanged", before, after,
-                reason="tests failed once but passed on the rerun (flaky); exit 0",
+                reason="tests failed once but passed on the rerun (flaky); exit 0" + _BY_EXIT,
+                evidence="exit code only",
             )
         return Verdict(
             "regressed", before, after,
-            reason=f"the test command now fails (exit {cand.exit_code}; it exited 0 before)",
+            reason=f"the test command now fails (exit {cand.exit_code}; it exited 0 before)"
+            + _BY_EXIT,
+            evidence="exit code only",
         )
     if c_ok and not b_ok:
         return Verdict(
             "improved", before, after,
-            reason=f"the test command now passes (exit 0; it exited {base.exit_code} before)",
+            reason=f"the test command now passes (exit 0; it exited {base.exit_code} before)"
+            + _BY_EXIT,
+            evidence="exit code only",
         )
-    return Verdict("unchanged", before, after, reason=f"same exit code ({cand.exit_code})")
+    return Verdict("unchanged", before, after,
+                   reason=f"same exit code ({cand.exit_code})" + _BY_EXIT,
+                   evidence="exit code only")
 
 
 def needs_rerun(base: SuiteRun, cand: SuiteRun) -> bool:
-    """True if the candidate shows any regression against the baseline, so the caller should
-    run the candidate once more and pass that run to :func:`judge` as ``rerun``."""
+    """True if the candidate should run again before the verdict: any test changed outcome
+    (per-test results; :func:`changed_tests` says which), or a regression shows in counts or
+    exit codes (then the whole suite runs again)."""
+    if not cand.ok:
+        return False
+    if changed_tests(base, cand):
+        return True
     return judge(base, cand).outcome == "regressed"

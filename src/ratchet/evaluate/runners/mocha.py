@@ -1,0 +1,101 @@
+"""mocha: per-test results from its JSON reporter.
+
+Instrument: append ``--reporter json --reporter-option output=<out>/mocha.json``. The JSON
+reporter prints nothing readable, so Ratchet writes the readable part itself (counts, then
+each failure with its message and stack) as the run's output. Ids are
+``<file>::<full title>``; a failing hook (``"before each" hook for ...``) is an error.
+
+Select: ``--grep '^(<full title>|...)$'`` (mocha matches it against each test's full title).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from ratchet.evaluate import shell
+from ratchet.evaluate.report import ERROR, FAILED, PASSED, SKIPPED
+from ratchet.evaluate.runners.base import (
+    CollectContext,
+    Collected,
+    Instrumented,
+    Invocation,
+    Runner,
+    has_option,
+    merge,
+)
+from ratchet.evaluate.runners.jest import read_json
+
+REPORT = "mocha.json"
+_HOOK = re.compile(r'"(before|after) (all|each)" hook')
+_MAX_FAILURES_SHOWN = 30
+
+
+def _id(entry: dict, relative) -> str:  # noqa: ANN001
+    file = relative(str(entry.get("file") or "?"))
+    return f"{file}::{entry.get('fullTitle', entry.get('title', ''))}"
+
+
+def _readable(data: dict) -> str:
+    stats = data.get("stats") if isinstance(data.get("stats"), dict) else {}
+    lines = [
+        f"  {stats.get('passes', 0)} passing",
+        f"  {stats.get('failures', 0)} failing",
+        f"  {stats.get('pending', 0)} pending",
+        "",
+    ]
+    failures = data.get("failures") if isinstance(data.get("failures"), list) else []
+    for n, entry in enumerate(failures[:_MAX_FAILURES_SHOWN], 1):
+        if not isinstance(entry, dict):
+            continue
+        err = entry.get("err") if isinstance(entry.get("err"), dict) else {}
+        lines.append(f"  {n}) {entry.get('fullTitle', '')}:")
+        text = str(err.get("stack") or err.get("message") or "")
+        lines += [f"     {line}" for line in text.splitlines()[:40]]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def parse_report(data: object, relative) -> Collected | None:  # noqa: ANN001
+    if not isinstance(data, dict) or not isinstance(data.get("stats"), dict):
+        return None
+    tests: dict[str, str] = {}
+    for key, status in (("passes", PASSED), ("pending", SKIPPED), ("failures", FAILED)):
+        entries = data.get(key)
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, dict):
+                hook = _HOOK.search(str(entry.get("fullTitle", "")))
+                merge(tests, _id(entry, relative), ERROR if hook else status)
+    return Collected(tests, "mocha json", output=_readable(data))
+
+
+class Mocha(Runner):
+    name = "mocha"
+    results_via = "mocha JSON reporter"
+
+    def matches(self, prog: shell.Program) -> bool:
+        return prog.name in ("mocha", "_mocha")
+
+    def _options(self, out: Path) -> list[str]:
+        return ["--reporter", "json", "--reporter-option", f"output={out / REPORT}"]
+
+    def instrument(self, inv: Invocation, out: Path) -> Instrumented | None:
+        if has_option(inv.args, "--watch", "-w", "--reporter-option", "--reporter-options", "-O"):
+            return None
+        return Instrumented(inv.append(self._options(out)), note="--reporter json")
+
+    def collect(self, ctx: CollectContext) -> Collected | None:
+        return parse_report(read_json(ctx.out / REPORT), ctx.relative)
+
+    def select(self, inv: Invocation, ids: Sequence[str], out: Path) -> Instrumented | None:
+        if not ids or self.instrument(inv, out) is None:
+            return None
+        titles = sorted({re.escape(i.partition("::")[2]) for i in ids})
+        return Instrumented(
+            inv.append([*self._options(out), "--grep", "^(" + "|".join(titles) + ")$"]),
+            note=f"rerun of {len(ids)} test(s) with --grep",
+        )
+
+
+RUNNER = Mocha()
