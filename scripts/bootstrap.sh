@@ -32,11 +32,13 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.ratchet-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  # uv installs the dependency set in ~3 s instead of ~30 s with pip; fall back to pip.
+  # uv installs the dependency set in ~3 s instead of ~30 s with pip; fall back to pip when uv
+  # is missing or fails (uv trusts the system's certificates only with UV_NATIVE_TLS, which a
+  # TLS-intercepting proxy needs; older and newer uv spell it differently, so set both).
   if [ ! -x .venv/bin/uv ]; then .venv/bin/python -m pip install -q uv >/dev/null 2>&1 || true; fi
-  if [ -x .venv/bin/uv ]; then
-    VIRTUAL_ENV="$PWD/.venv" .venv/bin/uv pip install -q --compile-bytecode -e ".[test]"
-  else
+  if ! { [ -x .venv/bin/uv ] && VIRTUAL_ENV="$PWD/.venv" UV_NATIVE_TLS=1 UV_SYSTEM_CERTS=1 \
+         .venv/bin/uv pip install -q --compile-bytecode -e ".[test]"; }; then
+    [ -x .venv/bin/uv ] && echo "bootstrap: uv could not install; using pip" >&2
     .venv/bin/python -m pip install -q -e ".[test]"
   fi
   touch "$stamp"

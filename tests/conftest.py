@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -96,6 +95,33 @@ def run_ratchet(
     )
 
 
-@pytest.fixture
-def have_bwrap() -> bool:
-    return shutil.which("bwrap") is not None
+_USABLE: dict[str, bool] = {}
+
+#: why a rung is missing, for skip reasons
+WHY_MISSING = {
+    "bwrap": "bubblewrap is not installed or cannot start here (no user namespaces, e.g. an "
+    "unprivileged container)",
+    "unshare": "unshare needs root and namespaces this machine does not allow",
+}
+
+
+def sandbox_usable(name: str) -> bool:
+    """True if the sandbox rung ``name`` really starts on this machine (probed once)."""
+    if name not in _USABLE:
+        from ratchet.errors import ConfigError
+        from ratchet.evaluate.sandbox import choose_sandbox
+
+        try:
+            _USABLE[name] = choose_sandbox(name, environ={}).name == name
+        except ConfigError:
+            _USABLE[name] = False
+    return _USABLE[name]
+
+
+def needs_sandbox(name: str) -> pytest.MarkDecorator:
+    return pytest.mark.skipif(not sandbox_usable(name), reason=WHY_MISSING[name])
+
+
+def isolating_sandbox() -> bool:
+    """True if the sandbox Ratchet picks by itself hides the parent's environment."""
+    return sandbox_usable("bwrap") or sandbox_usable("unshare")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import git, make_repo, ratchet_env, run_ratchet
+from tests.conftest import WHY_MISSING, git, isolating_sandbox, make_repo, ratchet_env, run_ratchet
 from tests.fakes.minimax_server import FakeMiniMax, Reply
 
 pytestmark = pytest.mark.e2e
@@ -29,10 +29,7 @@ def mul(a, b):
     raise NotImplementedError
 """
 
-TESTS = """import os
-from pathlib import Path
-
-from calc.ops import add, mul, sub
+TESTS = """from calc.ops import add, mul, sub
 
 
 def test_add():
@@ -45,6 +42,10 @@ def test_sub():
 
 def test_mul():
     assert mul(4, 3) == 12
+"""
+
+SECRET_PROBE = """import os
+from pathlib import Path
 
 
 def test_no_secret_is_visible():
@@ -128,7 +129,7 @@ def test_three_runs_ratchet_forward(repo: Path, tmp_path: Path) -> None:
     subjects = git(repo, "log", "--format=%s", f"main..{branch}").splitlines()
     assert subjects == ["Implement mul", "Fix add"]
     body = git(repo, "log", "-1", "--format=%B", branch)
-    assert "Ratchet-Attempt: 4" in body and "Ratchet-Score: 75 -> 100" in body
+    assert "Ratchet-Attempt: 4" in body and "Ratchet-Score: 66 -> 100" in body
     final = git(repo, "show", f"{branch}:calc/ops.py")
     assert "return a + b" in final and "return a * b" in final
     assert "def sub(a, b):\n    return a - b" in final  # the regression never landed
@@ -141,8 +142,8 @@ def test_three_runs_ratchet_forward(repo: Path, tmp_path: Path) -> None:
         (3, "repeat"),
         (4, "improved"),
     ]
-    assert recs[0]["score_before"] == 50 and recs[0]["score_after"] == 75
-    assert recs[1]["score_after"] == 50 and recs[1]["commit"] == ""
+    assert recs[0]["score_before"] == 33 and recs[0]["score_after"] == 66
+    assert recs[1]["score_after"] == 33 and recs[1]["commit"] == ""
     assert recs[2]["patch_sha256"] == recs[1]["patch_sha256"]
     assert recs[3]["commit"] and recs[3]["score_after"] == 100
 
@@ -167,6 +168,25 @@ def test_three_runs_ratchet_forward(repo: Path, tmp_path: Path) -> None:
     assert git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "main"
     assert git(repo, "status", "--porcelain") == ""
     assert (repo / "calc" / "ops.py").read_text() == OPS
+
+
+@pytest.mark.skipif(not isolating_sandbox(), reason=WHY_MISSING["bwrap"])
+def test_the_tests_cannot_see_the_key(repo: Path, tmp_path: Path) -> None:
+    """The model's code runs in the sandbox: neither its environment nor any process's
+    /proc/<pid>/environ holds the MiniMax key Ratchet itself was given."""
+    (repo / "tests" / "test_secret.py").write_text(SECRET_PROBE)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "secret probe")
+    with FakeMiniMax() as fake:
+        fake.script(FIX_ADD)
+        env = ratchet_env(tmp_path / "home", MINIMAX_API_KEY=SECRET, MINIMAX_BASE_URL=fake.url)
+        out = run_ratchet(["run", "--repo", str(repo)], env)
+    assert out.returncode == 0, out.stderr
+    recs = history(repo, env)
+    assert [(r["outcome"], r["score_before"], r["score_after"]) for r in recs] == [
+        ("improved", 50, 75)
+    ]
+    assert SECRET not in out.stdout + out.stderr
 
 
 def test_missing_key_and_not_a_repo_fail_clearly(tmp_path: Path, repo: Path) -> None:

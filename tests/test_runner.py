@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import textwrap
 import time
@@ -17,10 +16,11 @@ from ratchet.evaluate.report import CRASHED, ERROR, FAILED, NOT_FOUND, PASSED, R
 from ratchet.evaluate.runner import run_suite
 from ratchet.evaluate.sandbox import Sandbox, choose_sandbox
 from ratchet.redact import MASK
+from tests.conftest import sandbox_usable
 
 BIN = str(Path(sys.executable).parent)
 ENV = {"PATH": f"{BIN}:/usr/bin:/bin", "LANG": "C.UTF-8"}
-SANDBOXES = ["none"] + (["bwrap"] if shutil.which("bwrap") else [])
+SANDBOXES = ["none"] + [name for name in ("bwrap", "unshare") if sandbox_usable(name)]
 
 
 def _box(name: str) -> Sandbox:

@@ -23,11 +23,11 @@ from ratchet.evaluate.sandbox import (
     looks_secret_value,
     safe_env,
 )
+from tests.conftest import needs_sandbox
 
 SRC = Path(__file__).resolve().parents[1] / "src"
-HAVE_BWRAP = shutil.which("bwrap") is not None
-needs_bwrap = pytest.mark.skipif(not HAVE_BWRAP, reason="bubblewrap is not installed")
-needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="unshare needs root")
+needs_bwrap = needs_sandbox("bwrap")
+needs_root = needs_sandbox("unshare")
 
 CANARY = "s3cr3t-canary-7f3a9c"
 

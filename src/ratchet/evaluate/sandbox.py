@@ -36,6 +36,7 @@ Isolation ladder (chosen once per process, reported by ``ratchet doctor``):
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shlex
@@ -437,14 +438,23 @@ _NONE = Sandbox(
 _chosen: dict[str, Sandbox] = {}
 
 
-def _probe(sandbox: Sandbox) -> bool:
-    """Run ``/bin/sh -c 'exit 0'`` inside ``sandbox``; True if that worked."""
+def _probe(sandbox: Sandbox, overlay: bool = False) -> bool:
+    """Run a no-op inside ``sandbox``; True if that worked. With ``overlay``, the probe shares a
+    build cache through an overlay and checks that a write lands in the private layer only."""
     with tempfile.TemporaryDirectory(prefix="ratchet-probe-") as d:
-        tree, tmp = Path(d, "tree"), Path(d, "tmp")
-        tree.mkdir()
-        tmp.mkdir()
+        checkout, tree, tmp = Path(d, "checkout"), Path(d, "tree"), Path(d, "tmp")
+        for p in (checkout, tree, tmp):
+            p.mkdir()
+        world = None
+        script = "exit 0"
+        if overlay:
+            (checkout / "target").mkdir()
+            (checkout / "target" / "seen").write_text("x")
+            world = World(checkout=str(checkout), shared=(Shared("target", cache=True),))
+            script = "test -f target/seen && echo y > target/new"
+            sandbox.prepare(tree, tmp, world)
         env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp)}
-        argv = sandbox.argv(["/bin/sh", "-c", "exit 0"], tree, tmp, env)
+        argv = sandbox.argv(["/bin/sh", "-c", script], tree, tmp, env, world)
         try:
             done = subprocess.run(
                 argv,
@@ -458,7 +468,29 @@ def _probe(sandbox: Sandbox) -> bool:
             )
         except (OSError, subprocess.SubprocessError):
             return False
+        if overlay:
+            upper = sandbox.views(tree, tmp, world)[-1][0]
+            return (
+                done.returncode == 0
+                and (upper / "new").is_file()
+                and not (checkout / "target" / "new").exists()
+            )
         return done.returncode == 0
+
+
+def _with_overlays(box: Sandbox) -> Sandbox:
+    """``box`` with ``overlays`` on when an overlay probe works in it."""
+    if box.name == "bwrap":
+        try:
+            helptext = subprocess.run(
+                [box.executable, "--help"], capture_output=True, text=True, timeout=10
+            ).stdout
+        except (OSError, subprocess.SubprocessError):
+            return box
+        if "--overlay-src" not in helptext:
+            return box  # bubblewrap before 0.9
+    candidate = dataclasses.replace(box, overlays=True)
+    return candidate if _probe(candidate, overlay=True) else box
 
 
 def _bwrap(environ: Mapping[str, str]) -> Sandbox | None:
@@ -474,7 +506,7 @@ def _bwrap(environ: Mapping[str, str]) -> Sandbox | None:
         executable=exe,
         masks=tuple(credential_paths(environ)),
     )
-    return box if _probe(box) else None
+    return _with_overlays(box) if _probe(box) else None
 
 
 def _unshare() -> Sandbox | None:
@@ -483,14 +515,17 @@ def _unshare() -> Sandbox | None:
         return None
     box = Sandbox(
         name="unshare",
-        description=f"unshare ({exe}): PID namespace with private /proc, tree killed with PID 1",
+        description=(
+            f"unshare ({exe}): PID and mount namespaces with private /proc, tree killed with "
+            "PID 1"
+        ),
         warning=(
             "partial isolation: the network, the whole file system and credential files in "
             "the home directory are reachable from tests. Install bubblewrap (bwrap)."
         ),
         executable=exe,
     )
-    return box if _probe(box) else None
+    return _with_overlays(box) if _probe(box) else None
 
 
 def choose_sandbox(prefer: str = "auto", environ: Mapping[str, str] | None = None) -> Sandbox:
