@@ -339,7 +339,7 @@ def test_detect_pytest_project_with_config_and_tests(tmp_path: Path) -> None:
             ".venv/lib/test_ignored.py": "",
         },
     )
-    command, why = detect_test_command(tmp_path) or ("", "")
+    command, why = detect_test_command(tmp_path, ENV) or ("", "")
     assert command == "python -m pytest -q"
     assert "tests/test_core.py" in why and "pyproject.toml" in why
     assert "test_ignored" not in why
@@ -357,7 +357,7 @@ def test_detect_pytest_project_with_config_and_tests(tmp_path: Path) -> None:
 )
 def test_detect_pytest_markers(tmp_path: Path, files: dict[str, str], where: str) -> None:
     _write(tmp_path, files)
-    found = detect_test_command(tmp_path)
+    found = detect_test_command(tmp_path, ENV)
     assert found is not None and found[0] == "python -m pytest -q"
     assert where in found[1]
 

@@ -15,7 +15,7 @@ from ratchet.evaluate.report import (
     TIMEOUT,
     SuiteRun,
 )
-from ratchet.evaluate.verdict import judge, needs_rerun, suite_score
+from ratchet.evaluate.verdict import changed_tests, judge, needs_rerun, suite_score
 
 P, F, E, S = PASSED, FAILED, ERROR, SKIPPED
 
@@ -108,6 +108,39 @@ def test_flaky_regression_is_counted_as_neither() -> None:
     assert v2.outcome == "improved" and v2.flaky == ("a", "b") and v2.fixed == ("c",)
     assert "2 flaky tests ignored" in v2.reason
     assert v2.score_after == 100  # the better of the two measurements
+
+
+def partial(**tests: str) -> SuiteRun:
+    """A rerun of selected tests only."""
+    return SuiteRun(RAN, 0, 1.0, tests=dict(tests), source="junit", partial=True)
+
+
+def test_a_partial_rerun_of_the_changed_tests_decides_flakiness() -> None:
+    base = junit(a=P, b=P, c=F, d=P)
+    cand = junit(a=F, b=F, c=P, d=P)
+    assert changed_tests(base, cand) == ("a", "b", "c")
+    v = judge(base, cand, partial(a=P, b=F, c=P))
+    assert (v.regressed, v.flaky, v.fixed) == (("b",), ("a",), ("c",))
+    assert v.score_after == 75  # a passed on the rerun, b did not: 3 of 4
+    # a fix that does not pass again is not a fix
+    v = judge(junit(a=P, c=F), junit(a=P, c=P), partial(c=F))
+    assert v.outcome == "unchanged" and v.flaky == ("c",) and v.fixed == ()
+    # a changed test the rerun did not run keeps the first result (a regression stands)
+    v = judge(base, cand, partial(c=P))
+    assert v.regressed == ("a", "b") and v.fixed == ("c",)
+
+
+def test_a_partial_rerun_never_stands_in_for_the_whole_suite() -> None:
+    # counts only: a partial rerun says nothing about the suite's counts
+    v = judge(counts(5, 0), counts(4, 1), partial(x=P))
+    assert v.outcome == "regressed" and v.evidence == "counts only"
+    assert "judged by counts only" in v.reason
+
+
+def test_improving_candidates_are_rerun_too() -> None:
+    assert needs_rerun(junit(a=F), junit(a=P))
+    assert not needs_rerun(junit(a=F), junit(a=F))
+    assert not needs_rerun(counts(3, 1), counts(4, 0))  # by counts: only a regression
 
 
 def test_a_crashed_rerun_confirms_the_regression() -> None:

@@ -98,6 +98,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         return sb.name
 
     d.check("test sandbox", sandbox_check)
+    if "settings" in state and state["settings"].test_command:  # type: ignore[attr-defined]
+        _explain_evaluation(d, state)
     _check_minimax(d, state.get("settings"))
     _check_mem0(d, state)
     if d.failed:
@@ -105,6 +107,30 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         return 1
     d.console.print("\nAll checks passed.")
     return 0
+
+
+def _explain_evaluation(d: Doctor, state: dict[str, object]) -> None:
+    """The runner, whether results are per test, the prepared directories, where tests run."""
+    from pathlib import Path
+
+    from ratchet.evaluate import explain
+    from ratchet.evaluate.sandbox import choose_sandbox
+    from ratchet.evaluate.world import discover
+
+    s = state["settings"]
+    root = Path(state["repo"].working_dir)  # type: ignore[attr-defined]
+    world = discover(root, prepared_paths=s.config.prepared_paths)  # type: ignore[attr-defined]
+    try:
+        sandbox = choose_sandbox()
+    except RatchetError:
+        return
+    lines = explain.lines(
+        s.test_command, root, sandbox, world, s.config.junit_path  # type: ignore[attr-defined]
+    )
+    for name, detail in lines:
+        d.note(name, detail)
+    if world.skipped:
+        d.note("not shared with the tests", ", ".join(world.skipped))
 
 
 def _short(text: str, limit: int = 60) -> str:

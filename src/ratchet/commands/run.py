@@ -85,10 +85,10 @@ def prepare_evaluation(settings: Settings, repo, reporter: Reporter, sandbox):  
     from ratchet.evaluate.world import discover
 
     world = discover(Path(repo.working_dir), prepared_paths=settings.config.prepared_paths)
-    for line in explain.lines(
+    for name, line in explain.lines(
         settings.test_command, Path(repo.working_dir), sandbox, world, settings.config.junit_path
     ):
-        reporter.info(line)
+        reporter.info(f"{name}: {line}")
     if world.skipped:
         reporter.warn(
             "not shared with the tests (they look like credentials): " + ", ".join(world.skipped)

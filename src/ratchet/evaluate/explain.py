@@ -18,27 +18,29 @@ FALLBACK = (
 
 
 def runner_line(command: str, tree: Path, junit_path: str | None = None) -> str:
-    """``runner: jest (via npm test) — per-test results from jest --json --outputFile``."""
+    """``jest (via npm test) — per-test results from jest --json --outputFile``."""
     found = resolve(command, tree)
     if found.runner is not None:
-        return f"runner: {found.described} — per-test results from {found.runner.results_via}"
+        return f"{found.described} — per-test results from {found.runner.results_via}"
     if junit_path:
-        return f"runner: not recognised ({found.note}) — per-test results from {junit_path}"
-    return f"runner: not recognised ({found.note}) — {FALLBACK}"
+        return f"not recognised ({found.note}) — per-test results from {junit_path}"
+    return f"not recognised ({found.note}) — {FALLBACK}"
 
 
 def place_line(sandbox: Sandbox, world: World | None) -> str:
     if world is not None and sandbox.name in ("bwrap", "unshare"):
-        return (f"tests run at {world.checkout} (each tree is mounted over the checkout's path, "
-                "which stays untouched)")
-    return "tests run in a copy of the commit at a fixed path per task"
+        return (f"{world.checkout} (each tree is mounted over the checkout's path, which stays "
+                "untouched)")
+    return "a copy of the commit at a fixed path per task"
 
 
 def lines(
     command: str, tree: Path, sandbox: Sandbox, world: World | None, junit_path: str | None
-) -> list[str]:
-    out = [runner_line(command, tree, junit_path)]
+) -> list[tuple[str, str]]:
+    """(label, text) pairs: "runner", "prepared", "tests run at"."""
+    out = [("runner", runner_line(command, tree, junit_path))]
     if world is not None:
-        out.append(world.describe(sandbox.overlays and sandbox.name != "none"))
-    out.append(place_line(sandbox, world))
+        overlays = sandbox.overlays and sandbox.name != "none"
+        out.append(("prepared directories", world.describe(overlays)))
+    out.append(("tests run at", place_line(sandbox, world)))
     return out

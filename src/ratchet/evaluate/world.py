@@ -94,12 +94,12 @@ class World:
     def describe(self, overlays: bool) -> str:
         """One line for the run header and ``ratchet doctor``."""
         if not self.shared:
-            return "prepared directories: none found (git-ignored node_modules, .venv, target/ …)"
+            return "none found (git-ignored node_modules/, .venv/, target/ … in the checkout)"
         parts = [f"{s.rel}/" for s in self.dependencies[:8]]
         more = len(self.dependencies) - 8
         if more > 0:
             parts.append(f"+{more} more")
-        text = "prepared directories (read-only): " + (", ".join(parts) or "none")
+        text = (", ".join(parts) + " (read-only)") if parts else "no dependency directories"
         if self.caches:
             names = ", ".join(f"{s.rel}/" for s in self.caches[:5])
             text += (
