@@ -81,6 +81,22 @@ def test_npm_scripts_are_followed_and_arguments_reach_the_runner(tmp_path: Path)
     assert inv.rebuild(["jest"]) is None  # inside package.json: never rebuilt
 
 
+def test_a_runner_before_the_last_step_is_instrumented_through_the_environment(
+    tmp_path: Path,
+) -> None:
+    _package(tmp_path, {"test": "node --test && npm run check", "check": "tsc"})
+    found = resolve("npm test", tmp_path)
+    assert found.runner is not None and found.runner.name == "node:test"
+    assert not found.invocation.tail
+    plan = found.runner.instrument(found.invocation, tmp_path)
+    assert plan.command == "npm test" and "--test-reporter" in plan.env["NODE_OPTIONS"]
+    pytest_first = resolve("pytest -q && ruff check .", tmp_path)
+    plan = pytest_first.runner.instrument(pytest_first.invocation, tmp_path)
+    assert plan.command == "pytest -q && ruff check ." and "--junitxml" in plan.env[
+        "PYTEST_ADDOPTS"]
+    assert resolve("jest && eslint .", tmp_path).runner.name == "jest"  # found, not appended to
+
+
 def test_yarn_pnpm_and_existing_double_dash(tmp_path: Path) -> None:
     _package(tmp_path, {"test": "vitest", "e2e": "mocha"})
     assert resolve("yarn test", tmp_path).invocation.append(["-x"]) == "yarn test -x"

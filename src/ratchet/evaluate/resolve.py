@@ -107,8 +107,12 @@ def _script_call(words: tuple[str, ...]) -> tuple[str, str, tuple[str, ...]] | N
 
 
 def resolve(command: str, tree: Path) -> Resolution:
-    """The runner ``command`` runs in the checkout ``tree`` (its files are read, never run)."""
-    return _resolve(command, Path(tree), "", (), (), 0, command)
+    """The runner ``command`` runs in the checkout ``tree`` (its files are read, never run).
+
+    The last simple command is looked at first (arguments appended to the command reach it);
+    failing that, the earlier ones (``node --test && npm run lint``): a runner found there can
+    only be instrumented through the environment (its invocation has ``tail`` false)."""
+    return _resolve(command, Path(tree), "", (), (), 0, command, True)
 
 
 def _resolve(
@@ -119,6 +123,28 @@ def _resolve(
     via: tuple[str, ...],
     depth: int,
     top: str,
+    tail: bool,
+) -> Resolution:
+    found = _resolve_last(text, tree, cwd, lead, via, depth, top, tail)
+    if found.runner is not None:
+        return found
+    earlier = shell.segments(text)[:-1]
+    for part in reversed(earlier):
+        other = _resolve_last(part, tree, cwd, lead, via, depth, top, False)
+        if other.runner is not None:
+            return other
+    return found
+
+
+def _resolve_last(
+    text: str,
+    tree: Path,
+    cwd: str,
+    lead: tuple[str, ...],
+    via: tuple[str, ...],
+    depth: int,
+    top: str,
+    tail: bool,
 ) -> Resolution:
     last = shell.last_command(text)
     if last is None:
@@ -138,8 +164,9 @@ def _resolve(
                 words=prog.words,
                 via=via + prog.via,
                 lead=lead,
-                last=last if depth == 0 else None,
+                last=last if depth == 0 and tail else None,
                 cwd=here,
+                tail=tail,
             )
             return Resolution(runner, inv)
     call = _script_call(prog.words)
@@ -148,7 +175,7 @@ def _resolve(
         scripts = _scripts(tree / here)
         if name in scripts and depth < MAX_DEPTH:
             return _resolve(
-                scripts[name], tree, here, lead + more_lead, via + (label,), depth + 1, top
+                scripts[name], tree, here, lead + more_lead, via + (label,), depth + 1, top, tail
             )
         if name not in scripts:
             return Resolution(None, None, f"{label}: no such script in package.json")

@@ -293,7 +293,8 @@ class _Run:
         """(what to run, whether it is a partial run)."""
         out = self.work / "reports"
         runner, inv = self.found.runner, self.found.invocation
-        if instrument and runner is not None and inv is not None:
+        usable = runner is not None and inv is not None and (inv.tail or runner.env_only)
+        if instrument and runner is not None and inv is not None and usable:
             if select:
                 chosen = runner.select(inv, select, out)
                 if chosen is not None:

@@ -137,6 +137,27 @@ def last_command(command: str) -> LastCommand | None:
     return LastCommand(prefix=command[:start], text=text, words=tuple(kept))
 
 
+def segments(command: str) -> list[str]:
+    """The top-level simple commands of ``command`` (split at ``&&``, ``||``, ``;`` and
+    newlines outside quotes), in order; [] for unbalanced quotes."""
+    parts: list[str] = []
+    rest = command
+    while rest.strip():
+        scanned = _scan(rest)
+        if scanned is None:
+            return []
+        start, _complex = scanned
+        parts.append(rest[start:])
+        rest = rest[:start].rstrip()
+        for sep in ("&&", "||", ";"):
+            if rest.endswith(sep):
+                rest = rest[: -len(sep)]
+                break
+        if start == 0:
+            break
+    return [p for p in reversed(parts) if p.strip()]
+
+
 def cwd_of_prefix(prefix: str) -> str | None:
     """The directory a leading ``cd DIR &&`` moves to (the last one), or None."""
     found = None

@@ -39,7 +39,9 @@ class Invocation:
     (``("npm test",)``); ``lead`` the words that must come before arguments appended at the
     top level so they reach the runner (``("--",)`` through ``npm test``); ``last`` the
     command's last simple command when the runner IS that command (so it can be rebuilt);
-    ``cwd`` the directory (relative to the tree) it runs in.
+    ``cwd`` the directory (relative to the tree) it runs in; ``tail`` is False when the runner
+    is not the last step (``node --test && npm run lint``): arguments appended to the command
+    would not reach it, so only the environment can instrument it.
     """
 
     command: str
@@ -48,11 +50,15 @@ class Invocation:
     lead: tuple[str, ...] = ()
     last: shell.LastCommand | None = None
     cwd: str = ""
+    tail: bool = True
 
     def append(self, extra: Sequence[str]) -> str:
-        """The command with ``extra`` arguments reaching the runner at the end of its words."""
+        """The command with ``extra`` arguments reaching the runner at the end of its words
+        (callers check ``tail`` first)."""
         if not extra:
             return self.command
+        if not self.tail:
+            raise ValueError("arguments appended to the command would not reach the runner")
         return shell.append(self.command, [*self.lead, *extra])
 
     def rebuild(self, words: Sequence[str]) -> str | None:
@@ -204,7 +210,13 @@ def merge(into: dict[str, str], test_id: str, status: str) -> None:
 
 
 class Runner:
-    """Base class: a runner that is recognised but cannot be instrumented or selected."""
+    """Base class: a runner that is recognised but cannot be instrumented or selected.
+
+    ``instrument`` and ``select`` of a subclass that appends arguments are only called for an
+    invocation whose ``tail`` is true, unless the class sets ``env_only`` (it instruments
+    through the environment and checks ``tail`` itself)."""
+
+    env_only = False
 
     #: short name used in ids of records and in messages ("pytest", "jest")
     name = ""

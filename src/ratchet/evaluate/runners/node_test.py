@@ -102,6 +102,7 @@ def parse_events(text: str, relative) -> dict[str, str]:  # noqa: ANN001
 class NodeTest(Runner):
     name = "node:test"
     results_via = "a node --test reporter (NODE_OPTIONS)"
+    env_only = True
 
     def matches(self, prog: shell.Program) -> bool:
         return prog.name in ("node", "nodejs") and _visible_test_flag(prog.words)
@@ -130,6 +131,8 @@ class NodeTest(Runner):
 
     def select(self, inv: Invocation, ids: Sequence[str], out: Path) -> Instrumented | None:
         if not ids or any("::" not in i for i in ids) or self.instrument(inv, out) is None:
+            return None
+        if not inv.tail:
             return None
         names = set()
         for test_id in ids:

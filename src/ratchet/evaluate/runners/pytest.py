@@ -74,6 +74,7 @@ def addopts_env(out: Path) -> dict[str, str]:
 class Pytest(Runner):
     name = "pytest"
     results_via = "JUnit XML (--junitxml)"
+    env_only = True  # not the last step: PYTEST_ADDOPTS still reaches it
 
     def matches(self, prog: shell.Program) -> bool:
         return prog.name in PROGRAMS
@@ -81,6 +82,8 @@ class Pytest(Runner):
     def instrument(self, inv: Invocation, out: Path) -> Instrumented | None:
         if explicit_junitxml(inv.words) is not None or _junit_disabled(inv.words):
             return None
+        if not inv.tail:
+            return Instrumented(inv.command, env=addopts_env(out), note="PYTEST_ADDOPTS")
         if "--" in inv.args:
             return None
         return Instrumented(inv.append(junit_options(out / REPORT)), note="--junitxml")
@@ -101,7 +104,7 @@ class Pytest(Runner):
 
     def select(self, inv: Invocation, ids: Sequence[str], out: Path) -> Instrumented | None:
         base = self.instrument(inv, out)
-        if base is None or not ids:
+        if base is None or not ids or not inv.tail:
             return None
         plugins = out / "plugins"
         plugins.mkdir(parents=True, exist_ok=True)
