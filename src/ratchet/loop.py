@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ratchet.config import Settings
 from ratchet.errors import EditError, EvalError, ModelError, ModelReplyError
-from ratchet.evaluate.report import NOT_FOUND, TIMEOUT, SuiteRun, Verdict
+from ratchet.evaluate.report import CRASHED, NOT_FOUND, TIMEOUT, SuiteRun, Verdict
 from ratchet.memory.base import MemoryStore
 from ratchet.model.base import ChatModel
 from ratchet.progress import Reporter
@@ -138,6 +138,13 @@ class Loop:
                 f"the test suite did not finish within {self.settings.config.test_timeout}s "
                 "on the base commit",
                 "raise test_timeout in .github/ratchet.yml, or fix the hanging test",
+            )
+        if run.status == CRASHED:
+            lines = [x for x in run.output.strip().splitlines() if not x.startswith("[ratchet]")]
+            tail = "\n".join(lines[-6:])
+            self.reporter.warn(
+                f"the test suite does not run on {tip[:10]} (the baseline): nothing the change "
+                f"does can be compared with it; only a change that makes it run is kept.\n{tail}"
             )
         cache.put(tip, self.cache_key, run)
         return run

@@ -43,6 +43,7 @@ Status:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import selectors
@@ -214,7 +215,12 @@ def _counts(tests: Mapping[str, str]) -> dict[str, int]:
 
 
 def _status(
-    pytest_cmd: bool, exit_code: int, source: str, counts: Mapping[str, int], output: str
+    pytest_cmd: bool,
+    exit_code: int,
+    source: str,
+    counts: Mapping[str, int],
+    output: str,
+    known_runner: bool = False,
 ) -> str:
     if exit_code in (126, 127):
         return NOT_FOUND
@@ -229,6 +235,9 @@ def _status(
     last_lines = [line for line in output.splitlines() if line.strip()][-3:]
     if any(_NOT_FOUND_LINE.search(line) for line in last_lines):
         return NOT_FOUND  # e.g. make: "*** [test] Error 127", "sh: 1: tox: not found"
+    if known_runner:
+        return CRASHED  # a runner that names its tests failed without naming any: a build
+        # error, a missing dependency ... the suite did not run
     return CRASHED if exit_code < 0 or 128 < exit_code < 160 else RAN
 
 
@@ -370,17 +379,26 @@ class _Run:
         )
         collected = _results(ctx, runner, self.junit_path)
         changed = plan.command != self.command or bool(plan.env)
-        if changed and not collected.per_test and _refused_options(exit_code, output):
-            # the runner does not accept what was added (an old version, a plugin disabled in
-            # the project's config): run it as configured
+        if changed and not collected.per_test and (
+            (runner is not None and exit_code != 0) or _refused_options(exit_code, output)
+        ):
+            # the runner refused what was added (an old version, a plugin disabled in the
+            # project's config), or the suite saw it (a test parsing the runner's own command
+            # line in-band): run the command as configured
             self.timeout = max(1.0, self.timeout - duration)
-            return self.once(select=None, instrument=False)
+            plain = self.once(select=None, instrument=False)
+            what = plan.note or "the added options"
+            return dataclasses.replace(plain, output=(
+                f"{plain.output}\n[ratchet] {runner.name if runner else 'the runner'} gave no "
+                f"per-test results with {what}; the command ran as configured instead"
+            ))
         if collected.output is not None:
             output = redact(collected.output, self.parent_env)
         counts = (_counts(collected.tests) if collected.source != "summary"
                   else parse_summary(output) or _counts({}))
         note = ""
-        status = _status(is_pytest, exit_code, collected.source, counts, output)
+        status = _status(is_pytest, exit_code, collected.source, counts, output,
+                         known_runner=runner is not None)
         if status == NOT_FOUND:
             note = (
                 f"[ratchet] the test command could not be run (exit {exit_code}): a program or "
@@ -389,6 +407,9 @@ class _Run:
             )
         elif status == CRASHED and exit_code < 0:
             note = f"[ratchet] the test command was killed by signal {-exit_code}"
+        elif status == CRASHED and collected.source == "exit" and runner is not None:
+            note = (f"[ratchet] {runner.name} exited {exit_code} without reporting any test: "
+                    "the suite did not run (a build error, a missing dependency?)")
         if note:
             output = f"{output}\n{note}"
         return SuiteRun(
