@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import textwrap
 import time
@@ -390,3 +391,30 @@ def test_detect_other_ecosystems_and_nothing(tmp_path: Path) -> None:
     (tmp_path / "package.json").unlink()
     (tmp_path / "go.mod").write_text("module x\n")
     assert detect_test_command(tmp_path) == ("go test ./...", "found go.mod")
+
+
+def test_a_suite_that_sees_the_added_options_is_run_as_configured(tmp_path: Path) -> None:
+    """Like commander.js's jest tests, which parse the runner's own command line in-band."""
+    _write(tmp_path, {
+        "conftest.py": "import sys\n\nif any('junitxml' in a for a in sys.argv):\n"
+                       "    raise SystemExit('unknown option --junitxml')\n",
+        "test_x.py": "def test_a():\n    pass\n\ndef test_b():\n    assert 0\n",
+    })
+    run = run_suite(tmp_path, "python -m pytest -q", timeout=120, environ=ENV)
+    assert (run.status, run.source, run.passed, run.failed) == (RAN, "summary", 1, 1)
+    assert "ran as configured instead" in run.output
+
+
+@pytest.mark.skipif(shutil.which("cargo") is None, reason="cargo is not installed")
+def test_a_runner_that_names_no_test_and_fails_crashed(tmp_path: Path) -> None:
+    _write(tmp_path, {
+        "Cargo.toml": '[package]\nname = "broken"\nversion = "0.1.0"\nedition = "2021"\n',
+        "src/lib.rs": "pub fn f() -> i32 { \"not a number\" }\n",
+    })
+    from ratchet.evaluate.world import World, toolchain_env
+
+    env = {**ENV, "PATH": os.environ["PATH"]}
+    world = World(checkout=str(tmp_path), env=tuple(toolchain_env(os.environ)))  # rustup's home
+    run = run_suite(tmp_path, "cargo test --offline", timeout=300, environ=env, world=world)
+    assert run.status == CRASHED and run.source == "exit"
+    assert "without reporting any test" in run.output and "mismatched types" in run.output
