@@ -167,7 +167,8 @@ def run_ratchet(
     it = Iteration(wall=wall)
     verdicts: set[str] = set()
     commits = 0
-    for line in out.stderr.splitlines():
+    # progress (phases, verdicts) goes to stderr, the summary ("committed ...") to stdout
+    for line in (out.stderr + "\n" + out.stdout).splitlines():
         m = PHASE_LINE.match(line.strip())
         if m:
             name = re.sub(r"[0-9a-f]{10}", "<sha>", m["name"])
