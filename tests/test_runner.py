@@ -418,3 +418,13 @@ def test_a_runner_that_names_no_test_and_fails_crashed(tmp_path: Path) -> None:
     run = run_suite(tmp_path, "cargo test --offline", timeout=300, environ=env, world=world)
     assert run.status == CRASHED and run.source == "exit"
     assert "without reporting any test" in run.output and "mismatched types" in run.output
+
+
+@pytest.mark.parametrize("command", ["python -m pytest -q", "python -m pytest -q tests"])
+def test_a_rerun_runs_only_the_selected_tests(tmp_path: Path, command: str) -> None:
+    """By node ids as arguments, or (when the command names its own paths) by the plugin."""
+    tree = _write(tmp_path, MIXED)
+    wanted = ["tests/test_mixed.py::test_bad", "tests/test_mixed.py::test_param[2]"]
+    run = run_suite(tree, command, timeout=120, environ=ENV, select=wanted)
+    assert run.partial and run.source == "junit"
+    assert run.tests == {t: FAILED for t in wanted}

@@ -5,9 +5,11 @@ already in the command is read instead; ``-p no:junitxml`` leaves the command al
 pytest is not visible in the command (``make test``, ``tox``, a script), the runner module
 still adds the same options through ``PYTEST_ADDOPTS`` (see :func:`addopts_env`).
 
-Select: a tiny plugin, put on ``PYTHONPATH`` and loaded with ``-p``, deselects every
-collected item whose node id is not in the list (positional node ids would add to the paths
-the command already names instead of narrowing them).
+Select: the node ids as arguments when the command names no paths of its own (pytest then
+collects only those files: on click's suite the rerun of a few tests drops from ~4.5 s to
+about one second); else (or for more than :data:`MAX_ID_ARGS` ids) a tiny plugin, put on
+``PYTHONPATH`` and loaded with ``-p``, deselects every collected item whose node id is not in
+the list (node ids next to the command's own paths would add to them, not narrow them).
 """
 
 from __future__ import annotations
@@ -28,6 +30,15 @@ from ratchet.evaluate.runners.base import (
 )
 
 PROGRAMS = frozenset({"pytest", "py.test", "pytest-3"})
+MAX_ID_ARGS = 200
+#: pytest options whose value is the next word
+_VALUE_OPTIONS = frozenset(
+    {"-k", "-m", "-p", "-n", "-o", "-c", "-W", "-r", "--tb", "--rootdir", "--confcutdir",
+     "--basetemp", "--junitxml", "--junit-xml", "--maxfail", "--deselect", "--ignore",
+     "--ignore-glob", "--cov", "--cov-report", "--cov-config", "--durations", "--log-level",
+     "--capture", "--import-mode", "--dist", "--timeout", "--override-ini", "--config-file",
+     "--pyargs", "--log-file", "--log-cli-level", "--count", "--reruns", "--seed"}
+)
 REPORT = "pytest.xml"
 PLUGIN = "ratchet_select"
 
@@ -56,6 +67,22 @@ def explicit_junitxml(words: Sequence[str]) -> str | None:
             if tok == opt and i + 1 < len(words):
                 return words[i + 1]
     return None
+
+
+def positionals(args: Sequence[str]) -> list[str]:
+    """The words of pytest arguments that are paths or node ids, not options or their values."""
+    found: list[str] = []
+    skip = False
+    for word in args:
+        if skip:
+            skip = False
+        elif word == "--":
+            return ["--"]  # everything after it is positional: treat as "has paths"
+        elif word.startswith("-"):
+            skip = word in _VALUE_OPTIONS
+        else:
+            found.append(word)
+    return found
 
 
 def _junit_disabled(words: Sequence[str]) -> bool:
@@ -106,6 +133,11 @@ class Pytest(Runner):
         base = self.instrument(inv, out)
         if base is None or not ids or not inv.tail:
             return None
+        if not positionals(inv.args) and len(ids) <= MAX_ID_ARGS:
+            return Instrumented(
+                inv.append([*junit_options(out / REPORT), *sorted(ids)]),
+                note=f"rerun of {len(ids)} test(s) by node id",
+            )
         plugins = out / "plugins"
         plugins.mkdir(parents=True, exist_ok=True)
         (plugins / f"{PLUGIN}.py").write_text(_PLUGIN_SOURCE, encoding="utf-8")
