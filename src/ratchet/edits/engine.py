@@ -11,7 +11,7 @@ from ratchet.edits.gate import _check_new_controls, _syntax_gate
 from ratchet.edits.literal import _try_literal
 from ratchet.edits.messages import _already_applied, _no_op, _not_found
 from ratchet.edits.pathcheck import check_path
-from ratchet.edits.reapply import _replace_location
+from ratchet.edits.reapply import _replace_location, adds_content
 from ratchet.edits.text import _Doc, _split
 from ratchet.edits.validate import EditLike, _check_edit_text, _normalise_edits
 from ratchet.errors import EditError
@@ -141,6 +141,6 @@ def _apply_one(ctx: _Ctx, text: str, search: str, replace: str) -> str:
     new_text = _try_fuzzy(ctx, text, lines, search, replace, 0, r_hit)
     if new_text is not None:
         return new_text
-    if r_hit is not None:
+    if r_hit is not None and adds_content(_split(search), _split(replace)):
         raise _already_applied(ctx, r_hit)
     raise _not_found(ctx, text, search)

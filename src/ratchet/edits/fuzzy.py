@@ -7,7 +7,7 @@ from collections import Counter
 from ratchet.edits.context import _Ctx
 from ratchet.edits.match import _TAB_WIDTHS, _align, _Match, _widen
 from ratchet.edits.messages import _already_applied, _ambiguous
-from ratchet.edits.reapply import _guard_reapply
+from ratchet.edits.reapply import _guard_reapply, adds_content, old_block_present
 from ratchet.edits.splice import _splice
 from ratchet.edits.text import _code_lines, _indent, _split
 from ratchet.edits.windows import _best_window, _fuzzy_windows
@@ -42,9 +42,14 @@ def _try_fuzzy(
         starts = sorted({best.start, *(w.start for w in rivals if w.score >= best.score - 0.05)})
         raise _ambiguous(ctx, starts, fuzzy=True)
     r_lines = _split(replace)
-    if r_hit is not None and best.start <= r_hit < best.end:
+    # "already applied" only when the block SEARCH stands for is really gone: REPLACE brings
+    # something new and stands where SEARCH matched, and no line the edit removes is there
+    applied_here = adds_content(s_lines, r_lines) and not old_block_present(
+        s_lines, r_lines, lines[best.start : best.end]
+    )
+    if r_hit is not None and best.start <= r_hit < best.end and applied_here:
         raise _already_applied(ctx, r_hit)
-    if any(line.strip() for line in r_lines):
+    if applied_here and any(line.strip() for line in r_lines):
         r_best = _best_window(_fuzzy_windows(lines, r_lines, cutoff), len(r_lines))
         if (
             r_best is not None

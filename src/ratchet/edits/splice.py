@@ -4,21 +4,77 @@ through the match's column map and written in the file's own indent character.""
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 
 from ratchet.edits.context import _Ctx
 from ratchet.edits.indent import _indent_char, _restyle_new_lines
-from ratchet.edits.match import _Match
+from ratchet.edits.match import _align, _Match
 from ratchet.edits.messages import _conflict
 from ratchet.edits.text import _canon, _join, _lead_blanks, _similarity, _trail_blanks
 
 _CHANGED_LINE_MIN = 0.8  # a line REPLACE rewrites must be this close to the file's line
 
 
+def _adopt_file_blanks(
+    lines: list[str], match: _Match, s_lines: list[str], r_lines: list[str]
+) -> tuple[list[str], list[str], bool]:
+    """SEARCH and REPLACE rewritten to the file's blank lines between matched lines.
+
+    Between two non-blank SEARCH lines matched to file lines with only blank lines between
+    them, SEARCH takes the file's number of blank lines; so does REPLACE where it left that
+    stretch as SEARCH had it (both lines kept, or rewritten one for one, and adjacent in
+    REPLACE, with the same number of blank lines between); REPLACE that already has the
+    file's number stays as it is. Any other stretch is left to the splice. Returns
+    (SEARCH, REPLACE, whether anything changed)."""
+    paired = {s: f for s, f in match.pairs if s is not None and f is not None}
+    nb_s = [j for j, line in enumerate(s_lines) if line.strip()]
+    nb_r = [j for j, line in enumerate(r_lines) if line.strip()]
+    # non-blank SEARCH line -> its REPLACE line: kept lines, and lines rewritten one for one
+    same: dict[int, int] = {}
+    sm = difflib.SequenceMatcher(
+        None, [_canon(s_lines[j]) for j in nb_s], [_canon(r_lines[j]) for j in nb_r],
+        autojunk=False,
+    )
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
+            for x in range(i2 - i1):
+                same[i1 + x] = j1 + x
+    new_s, new_r = list(s_lines), list(r_lines)
+    changed = False
+    for t in range(len(nb_s) - 2, -1, -1):  # from the end: earlier indices stay valid
+        a, b = nb_s[t], nb_s[t + 1]
+        if a not in paired or b not in paired:
+            continue
+        fa, fb = paired[a], paired[b]
+        if fb <= fa or any(lines[x].strip() for x in range(fa + 1, fb)):
+            continue
+        in_search, in_file = b - a - 1, fb - fa - 1
+        if in_search == in_file:
+            continue
+        if not (t in same and t + 1 in same and same[t + 1] == same[t] + 1):
+            continue  # the stretch is inside a change: the splice places the file's blanks
+        ra, rb = nb_r[same[t]], nb_r[same[t + 1]]
+        in_replace = rb - ra - 1
+        if in_replace == in_search:  # REPLACE left this stretch as SEARCH had it
+            new_r[ra + 1 : rb] = [""] * in_file
+        elif in_replace != in_file:
+            continue  # REPLACE has a layout of its own here: the splice keeps the file's lines
+        new_s[a + 1 : b] = [""] * in_file
+        changed = True
+    return new_s, new_r, changed
+
+
 def _splice(
     ctx: _Ctx, lines: list[str], match: _Match, s_lines: list[str], r_lines: list[str]
 ) -> str:
     """3-way merge of the matched file lines: base SEARCH, ours the file, theirs REPLACE."""
+    if match.stage != "lines":
+        s_lines, r_lines, adopted = _adopt_file_blanks(lines, match, s_lines, r_lines)
+        if adopted:
+            match = dataclasses.replace(
+                match, pairs=_align(s_lines, lines, match.start, match.end)
+            )
     char = _indent_char(lines, match.start, match.end)
     strip_trailing = any(
         s is not None
@@ -62,22 +118,12 @@ def _splice(
     while extra > 0 and end < len(lines) and not lines[end].strip():
         pairs.append((None, end))
         end, extra = end + 1, extra - 1
-    # What is diffed against REPLACE: every SEARCH line, plus the blank file lines SEARCH left
-    # out (so a blank line REPLACE has there is not written twice). Non-blank file lines that
-    # SEARCH left out stay outside the diff and keep their place.
-    base: list[str] = []
-    at: dict[int, int] = {}  # index in pairs -> index in base
-    for index, (s, f) in enumerate(pairs):
-        if s is not None:
-            base.append(_canon(s_lines[s]))
-        elif f is not None and not lines[f].strip():
-            base.append("")
-        else:
-            continue
-        at[index] = len(base) - 1
-    file_only = {at[i] for i, (s, _f) in enumerate(pairs) if s is None and i in at}
+    # A 3-way merge: base SEARCH, ours the file span, theirs REPLACE. The model's change is
+    # the diff SEARCH → REPLACE; every file line that change does not touch keeps its bytes
+    # and its place — the lines paired with unchanged SEARCH lines, and the lines SEARCH left
+    # out (blank lines, mostly) that lie outside the changed blocks.
     ops = difflib.SequenceMatcher(
-        None, base, [_canon(line) for line in r_lines], autojunk=False
+        None, [_canon(x) for x in s_lines], [_canon(x) for x in r_lines], autojunk=False
     ).get_opcodes()
     op_of: dict[int, int] = {}
     inserts: dict[int, int] = {}
@@ -86,10 +132,45 @@ def _splice(
             op_of[x] = k
         if tag == "insert":
             inserts[i1] = k
+    changed = {k for k, op in enumerate(ops) if op[0] != "equal"}
+
+    # for every pair: the SEARCH index before and after it (for lines SEARCH left out)
+    prev_s: list[int | None] = []
+    last: int | None = None
+    for s, _f in pairs:
+        prev_s.append(last)
+        if s is not None:
+            last = s
+    next_s: list[int | None] = [None] * len(pairs)
+    nxt: int | None = None
+    for i in range(len(pairs) - 1, -1, -1):
+        next_s[i] = nxt
+        if pairs[i][0] is not None:
+            nxt = pairs[i][0]
+
+    def inside(i: int) -> int | None:
+        """The changed op a left-out file line sits inside (both neighbours in it), if any."""
+        a, b = prev_s[i], next_s[i]
+        if a is None or b is None:
+            return None
+        ka, kb = op_of[a], op_of[b]
+        if ka == kb and ka in changed:
+            return ka
+        return None
 
     replace_has_no_blanks = all(line.strip() for line in r_lines)
     out: list[str] = []
     done: set[int] = set()
+    held: dict[int, list[str]] = {}  # changed op -> file blank lines inside it, in order
+
+    # blank lines SEARCH left out, outside the changes, in the gap before each SEARCH line
+    gap_before: dict[int, int] = {}
+    for i, (s, f) in enumerate(pairs):
+        nxt_s = next_s[i]
+        if s is None and f is not None and not lines[f].strip() and inside(i) is None:
+            if nxt_s is not None:
+                gap_before[nxt_s] = gap_before.get(nxt_s, 0) + 1
+    gap_after = {x - 1: n for x, n in gap_before.items() if x > 0}
 
     def emit(k: int) -> None:
         if k in done:
@@ -97,49 +178,62 @@ def _splice(
         done.add(k)
         _tag, i1, i2, j1, j2 = ops[k]
         block = [render(line) for line in r_lines[j1:j2]]
-        blanks = [x - i1 for x in range(i1, i2) if x in file_only]
-        if blanks and len(blanks) == i2 - i1:
-            block = [cr] * len(blanks) + block  # only lines the model never saw: keep them
-        elif blanks and replace_has_no_blanks and len(block) >= (i2 - i1) - len(blanks):
-            # REPLACE has no blank lines at all, so the model left them all out: where it
-            # rewrites or grows this block, keep the file's blank lines at the same relative
-            # place among its lines. Otherwise (REPLACE has its own layout, or the block
-            # shrinks) REPLACE's layout stands.
-            model = (i2 - i1) - len(blanks)
-            length = len(block)
-            for q in reversed(blanks):
-                before = q - sum(1 for b in blanks if b < q)  # model lines above this blank
-                block.insert(int(before * length / model + 0.5), cr)
+        # REPLACE repeats a blank line SEARCH left out, next to this block: the file keeps
+        # its own, so it is not written twice (an insertion sits after its gap's blanks)
+        drop = min(_lead_blanks(block), gap_before.get(i1, 0))
+        block = block[drop:]
+        if i2 > i1:
+            drop = min(_trail_blanks(block), gap_after.get(i2 - 1, 0))
+            block = block[: len(block) - drop]
+        blanks = held.get(k, [])
+        if blanks and replace_has_no_blanks and block:
+            # REPLACE has no blank lines at all, so the model left them all out: keep the
+            # file's blank lines of this block at the same relative place among its lines.
+            # (When REPLACE has blank lines of its own, its layout stands.)
+            model = max(1, i2 - i1)
+            for q, where in reversed(blanks_at[k]):
+                block.insert(min(len(block), int(where * len(block) / model + 0.5)), q)
         out.extend(block)
 
-    for index, (s, f) in enumerate(pairs):
-        if index not in at:
+    blanks_at: dict[int, list[tuple[str, int]]] = {}
+    for i, (s, f) in enumerate(pairs):  # collect the blank lines inside changed blocks first
+        if s is None and f is not None and not lines[f].strip():
+            k = inside(i)
+            if k is not None:
+                a = prev_s[i]
+                assert a is not None
+                held.setdefault(k, []).append(lines[f])
+                blanks_at.setdefault(k, []).append((lines[f], a - ops[k][1] + 1))
+
+    for i, (s, f) in enumerate(pairs):
+        if s is None:
             assert f is not None
-            if _gap_has_change(pairs, index, at, op_of, ops):
-                raise _conflict(ctx, f, lines[f], None)
-            out.append(lines[f])  # a line SEARCH left out, outside any change: keep it
+            if lines[f].strip():
+                if _gap_has_change(pairs, i, op_of, ops):
+                    raise _conflict(ctx, f, lines[f], None)
+                out.append(lines[f])  # a line SEARCH left out, outside any change: keep it
+            elif inside(i) is None:
+                out.append(lines[f])  # a blank line SEARCH left out, outside the changes
             continue
-        x = at[index]
-        if x in inserts:
-            emit(inserts[x])
-        k = op_of[x]
+        if s in inserts:
+            emit(inserts[s])
+        k = op_of[s]
         if ops[k][0] == "equal":
             if f is not None:
                 out.append(lines[f])
             continue
-        if s is not None and f is not None and match.stage == "fuzzy":
-            if _similarity(base[x].strip(), lines[f].strip()) < _CHANGED_LINE_MIN:
+        if f is not None and match.stage == "fuzzy":
+            if _similarity(_canon(s_lines[s]).strip(), lines[f].strip()) < _CHANGED_LINE_MIN:
                 raise _conflict(ctx, f, lines[f], s_lines[s])
         emit(k)
-    if len(base) in inserts:
-        emit(inserts[len(base)])
+    if len(s_lines) in inserts:
+        emit(inserts[len(s_lines)])
     return _join(lines[:start] + out + lines[end:])
 
 
 def _gap_has_change(
     pairs: list[tuple[int | None, int | None]],
     index: int,
-    at: dict[int, int],
     op_of: dict[int, int],
     ops: list[tuple[str, int, int, int, int]],
 ) -> bool:
@@ -160,6 +254,6 @@ def _gap_has_change(
         hi += 1
     for i in range(lo, hi + 1):
         s, f = pairs[i]
-        if s is not None and f is None and ops[op_of[at[i]]][0] != "equal":
+        if s is not None and f is None and ops[op_of[s]][0] != "equal":
             return True
     return False
