@@ -69,12 +69,13 @@ def test_file_named_in_a_traceback_is_included_first(tmp_path: Path) -> None:
     )
     assert isinstance(ctx, RepoContext)
     assert ctx.included[0] == "app/recipes.py"
-    assert ctx.included[1] == "tests/test_recipes.py"
     assert "### app/recipes.py (named in the failing test output)" in ctx.text
+    # the task's "recipe" names the Recipe class: its file comes before the test file
+    assert ctx.included[1:3] == ("app/models.py", "tests/test_recipes.py")
+    assert "### app/models.py (defines `Recipe`)" in ctx.text
     assert "### tests/test_recipes.py (test file of a failing test)" in ctx.text
-    # its imports come next
-    assert "app/models.py" in ctx.included and "app/util.py" in ctx.included
-    assert "### app/models.py (imported by a file above)" in ctx.text
+    # the imports come next
+    assert "### app/util.py (imported by a file above)" in ctx.text
     # the whole file content is shown verbatim
     assert "    return [r for r in recipes if r.minutes < minutes]\n" in ctx.text
 
@@ -109,6 +110,9 @@ def test_name_proximity_finds_files_for_a_prose_task(tmp_path: Path) -> None:
     files = make_app(tmp_path)
     ctx = build_context(tmp_path, files, task_text="Shopping lists should merge duplicates")
     assert ctx.included[0] == "app/shopping.py"
+    assert "(defines `shopping_list`)" in ctx.text  # its function's name shares two words
+    ctx = build_context(tmp_path, files, task_text="Keep the unrelated module tidy")
+    assert ctx.included[0] == "app/unrelated.py"
     assert "(name matches the task)" in ctx.text
 
 

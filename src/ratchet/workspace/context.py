@@ -1,12 +1,21 @@
-"""The repository context the model reads: a tree outline and the most relevant files.
+"""The repository context the model reads: a tree outline, a map of symbols and the most
+relevant files — whole when they fit, else the regions the evidence points at.
 
-``build_context`` ranks tracked files by evidence, strongest first: files named in the task,
-files named in the failing test output (tracebacks, ``path:line``), test files of failing
-tests, files earlier attempts changed, then files imported by those, files whose names match
-the task's words, project files (README, pyproject) and neighbours. It reads only the files
-it shows (plus a bounded number it rejects), never follows symlinks out of the repository,
-and skips binary, huge, vendored, generated, lock and secret files. Output fits ``budget``
-characters and is deterministic for the same inputs and file contents.
+``build_context`` ranks tracked files by evidence, strongest first: files the model asked to
+see, files named in the task, files named in the failing test output (tracebacks,
+``path:line``), files that define a name the evidence points at (a traceback frame, what the
+failing tests call, a code name in the task), test files of failing tests, files earlier
+attempts changed, then files imported by those, files whose names match the task's words,
+project files (README, pyproject) and neighbours. A file too large to show whole is shown as
+regions (:mod:`ratchet.workspace.regions`): whole definitions around the lines and names of
+the evidence (:mod:`ratchet.workspace.evidence`), with their enclosing class/def lines and
+``⋮`` markers where the file goes on. A map of the symbols of related files
+(:mod:`ratchet.workspace.symbols`) tells the model what else exists.
+
+It reads a bounded number of files (shown ones whole, up to 1 MB; a bounded head of up to
+:data:`MAX_SCAN_FILES` others for the symbol map), never follows symlinks out of the
+repository, and skips binary, huge, vendored, generated, lock and secret files. Output fits
+``budget`` characters and is deterministic for the same inputs and file contents.
 """
 
 from __future__ import annotations
@@ -20,6 +29,16 @@ from functools import lru_cache
 from pathlib import Path
 
 from ratchet.sanitize import cap, quote_block
+from ratchet.workspace import regions as regions_mod
+from ratchet.workspace.evidence import (
+    Evidence,
+    by_relevance,
+    from_output,
+    from_task,
+    from_tests,
+    from_words,
+)
+from ratchet.workspace.symbols import MAX_SCAN_BYTES, SymbolMap
 
 HUGE_BYTES = 1_000_000  # larger files are never read in full
 MAX_FILES_SHOWN = 40
@@ -27,6 +46,10 @@ MAX_FILES_READ = 200  # files opened per call, shown or not
 FILE_SHARE = 0.4  # one file may take at most this share of the budget
 OUTLINE_SHARE = 6  # the outline takes at most budget // OUTLINE_SHARE characters
 MIN_USEFUL_HEAD = 1200  # a truncated head shorter than this is not worth showing
+MAX_SCAN_FILES = 1500  # files whose head is scanned for the symbol map
+MAP_SHARE = 8  # the symbol map takes at most budget // MAP_SHARE characters
+MAX_NEEDED = 8  # items the model may ask to see in one request
+WEAK_REGIONS = 6000  # a file's regions grow past this only on strong evidence
 
 SKIP_DIRS = frozenset(
     {
@@ -74,8 +97,11 @@ _STOPWORDS = frozenset(
 )
 
 REASONS = (
+    "you asked to see it",
     "named in the task",
     "named in the failing test output",
+    "defines {name}",
+    "mentioned in the failing test output",
     "test file of a failing test",
     "changed by an earlier attempt",
     "imported by a file above",
@@ -84,7 +110,9 @@ REASONS = (
     "next to a file above",
     "source file",
 )
-_EXPLICIT = 4  # tiers below this are shown even when they must be truncated
+(T_NEEDED, T_TASK, T_OUTPUT, T_DEFINES, T_MENTIONED, T_TESTS, T_HINTED, T_IMPORT, T_NAME,
+ T_PROJECT, T_NEXT, T_SOURCE) = range(len(REASONS))
+_EXPLICIT = T_IMPORT  # tiers below this are shown even when they must be shown in part
 
 _PATH_TOKEN = re.compile(r"[\w.@+/-]*[\w-]\.[A-Za-z0-9]{1,10}\b")
 _MODULE_TOKEN = re.compile(r"\b[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+\b")
@@ -111,26 +139,68 @@ def build_context(
     failure_output: str = "",
     hinted_files: Sequence[str] = (),
     budget: int = 40000,
+    needed: Sequence[str] = (),
 ) -> RepoContext:
     """Return the repository context for ``root`` within ``budget`` characters.
 
-    ``files`` are the tracked paths relative to ``root`` (``git ls-files``). Unreadable,
-    vanished, binary or unsafe files are skipped silently. Raises nothing for bad input."""
+    ``files`` are the tracked paths relative to ``root`` (``git ls-files``). ``needed`` holds
+    what the model asked to see (``path``, ``path:name`` or ``name``). Unreadable, vanished,
+    binary or unsafe files are skipped silently. Raises nothing for bad input."""
     budget = max(budget, 0)
     tracked = _normalise(files)
     index = _Index(tracked)
     outline = _outline(tracked, min(budget // OUTLINE_SHARE, 8000))
-    ranked = _Ranker(index, str(Path(root).resolve())).explicit(
-        task_text, failing_tests, failure_output, hinted_files
-    )
+    ranker = _Ranker(index, str(Path(root).resolve()))
+    ranked = ranker.explicit(task_text, failing_tests, failure_output, hinted_files)
     reader = _Reader(Path(root))
+
+    def resolve(path: str) -> list[str]:
+        return index.resolve(path, ranker.root)
+
+    ev = Evidence()
+    asked: list[str] = []
+    for item in list(needed)[:MAX_NEEDED]:
+        path, _, name = item.strip().partition(":")
+        hits = resolve(path) if path else []
+        if hits:
+            asked += hits[:1]
+            if name.strip():
+                ev.add_name(name.strip().split(".")[-1].split("(")[0])
+        elif item.strip():
+            ev.add_name(item.strip().split(".")[-1].split("(")[0].split(":")[-1])
+    # names, most telling first: traceback frames, code names in the task, defined names
+    # that share words with the task and the failing tests' names, what the tests call
+    failing_tests = by_relevance(failing_tests, task_text[:2000])
+    from_output(failure_output, resolve, ev, task=task_text[:2000])
+    from_task(task_text, ev)
+    symbols = _symbol_map(Path(root), index, ranked, ev)
+    test_names = [t.split("::")[-1].split("[")[0] for t in failing_tests[:20]]
+    source_names = [n for n, paths in symbols.defined_in.items()
+                    if any(not is_test_path(p) for p in paths)]
+    from_words([task_text[:2000], *test_names], source_names, ev)
+    from_tests(failing_tests, _test_sources(reader, index, failing_tests), ev)
+    names = ev.strong + [n for n in ev.names if n not in ev.strong]
+    defines = [(p, n) for p, n in symbols.definers(names) if not is_test_path(p)]
+    # a file the output names only as a module (a repr, an import line) is weaker evidence
+    # than a file with a line in a traceback, or one defining a name the evidence points at
+    ranked = [(p, T_MENTIONED if t == T_OUTPUT and p not in ev.lines else t) for p, t in ranked]
+    ranked = _merge_ranks(asked, ranked, defines)
+    map_text = symbols.outline(
+        _map_order(index, ranked, defines), min(budget // MAP_SHARE, 6000)
+    )
     header = f"Repository layout ({len(tracked)} tracked files):\n{outline}"
+    if map_text:
+        header += (
+            "\n\nDefinitions in related files (`name(args)`; a class lists its methods):\n"
+            + map_text
+        )
     room = budget - len(header) - 2
-    blocks, included = _fill(reader, index, ranked, task_text, room, budget)
+    blocks, included = _fill(reader, index, ranked, task_text, room, budget, ev)
     if blocks:
         intro = (
             f"Relevant files ({len(included)} shown, most relevant first; contents are "
-            "exact, copy `search` text from them):"
+            f"exact, copy `search` text from them; a line starting with {regions_mod.MARK} "
+            "marks lines of the file that are not shown and is not part of the file):"
         )
         text = header + "\n\n" + intro + "\n\n" + "\n\n".join(blocks)
     else:
@@ -263,7 +333,7 @@ class _Ranker:
         failure_output: str,
         hinted: Sequence[str],
     ) -> list[tuple[str, int]]:
-        """(path, tier) for tiers 0–3, each path once, strongest tier first."""
+        """(path, tier) for the explicit tiers, each path once, strongest tier first."""
         out: dict[str, int] = {}
 
         def add(paths: Iterable[str], tier: int) -> None:
@@ -271,16 +341,98 @@ class _Ranker:
                 if p not in out and not is_skipped(p):
                     out[p] = tier
 
-        add(self.mentioned(task_text[:100_000]), 0)
+        add(self.mentioned(task_text[:100_000]), T_TASK)
         test_ids = "\n".join(t.split("::", 1)[0] for t in failing_tests[:500])
         output = failure_output[-200_000:]
         named = self.mentioned(output + "\n" + test_ids)
-        add((p for p in named if not is_test_path(p)), 1)
+        add((p for p in named if not is_test_path(p)), T_OUTPUT)
         tests = self.mentioned(test_ids)
-        add(tests, 2)
-        add((p for p in named if is_test_path(p)), 2)
-        add((p for h in hinted for p in self.index.resolve(h)), 3)
+        add(tests, T_TESTS)
+        add((p for p in named if is_test_path(p)), T_TESTS)
+        add((p for h in hinted for p in self.index.resolve(h)), T_HINTED)
         return list(out.items())
+
+
+def _merge_ranks(
+    asked: Sequence[str], ranked: list[tuple[str, int]], defines: Sequence[tuple[str, str]]
+) -> list[tuple[str, int, str]]:
+    """(path, tier, detail) in tier order: asked, task, output, defining files, tests ..."""
+    out: dict[str, tuple[int, str]] = {}
+    for p in asked:
+        out.setdefault(p, (T_NEEDED, ""))
+    for p, tier in ranked:
+        out.setdefault(p, (tier, ""))
+    for p, name in defines:
+        if not is_skipped(p) and (p not in out or out[p][0] > T_DEFINES):
+            out[p] = (T_DEFINES, f"`{name}`")
+    return sorted(((p, t, d) for p, (t, d) in out.items()), key=lambda x: x[1])
+
+
+def _related_first(index: _Index, first: Iterable[str]) -> list[str]:
+    """``first``, then the sources in the directories of its first 20, then every source
+    (non-test first, shallow first); each once, skipped files left out."""
+    head = list(dict.fromkeys(first))
+    order = list(head)
+    for p in head[:20]:
+        parent = p.rsplit("/", 1)[0] if "/" in p else ""
+        order += [q for q in index.by_dir.get(parent, []) if q.endswith(SOURCE_SUFFIXES)]
+    order += sorted((p for p in index.tracked if p.endswith(SOURCE_SUFFIXES)),
+                    key=lambda p: (is_test_path(p), p.count("/"), p))
+    return [p for p in dict.fromkeys(order) if not is_skipped(p)]
+
+
+def _map_order(
+    index: _Index, ranked: Sequence[tuple[str, int, str]], defines: Sequence[tuple[str, str]]
+) -> list[str]:
+    """Files for the symbol map: the ranked ones and the defining ones, then related ones."""
+    return _related_first(index, [p for p, _t, _d in ranked] + [p for p, _n in defines])
+
+
+def _symbol_map(
+    root: Path, index: _Index, ranked: Sequence[tuple[str, int]], ev: Evidence
+) -> SymbolMap:
+    """Scan the heads of up to :data:`MAX_SCAN_FILES` source files, related ones first."""
+    symbols = SymbolMap()
+    real_root = os.path.realpath(root)
+    order = _related_first(index, [p for p, _t in ranked] + list(ev.lines))
+    for p in [p for p in order if p.endswith(SOURCE_SUFFIXES)][:MAX_SCAN_FILES]:
+        text = _read_head(root, real_root, p, MAX_SCAN_BYTES)
+        if text is not None:
+            symbols.add(p, text)
+    return symbols
+
+
+def _read_head(root: Path, real_root: str, rel: str, limit: int) -> str | None:
+    full = os.path.join(root, rel)
+    try:
+        if not stat.S_ISREG(os.lstat(full).st_mode):
+            return None
+        if not os.path.realpath(full).startswith(real_root + os.sep):
+            return None
+        with open(full, "rb") as fh:
+            data = fh.read(limit)
+    except OSError:
+        return None
+    if b"\x00" in data[:8192]:
+        return None
+    return data.decode("utf-8", errors="replace")
+
+
+def _test_sources(
+    reader: _Reader, index: _Index, failing_tests: Sequence[str]
+) -> dict[str, str]:
+    """The text of the failing tests' files (a few), keyed by the path as the ids spell it."""
+    out: dict[str, str] = {}
+    for test_id in failing_tests[:50]:
+        file = test_id.split("::", 1)[0]
+        if file in out or len(out) >= 10:
+            continue
+        hits = index.resolve(file)
+        if hits:
+            f = reader.read(hits[0], HUGE_BYTES, allow_head=True, count=False)
+            if f is not None:
+                out[file] = f.text
+    return out
 
 
 def _words(text: str) -> frozenset[str]:
@@ -374,8 +526,10 @@ class _Reader:
         self.real_root = os.path.realpath(root)
         self.opened = 0
 
-    def read(self, rel: str, max_chars: int, allow_head: bool) -> _File | None:
-        if self.opened >= MAX_FILES_READ:
+    def read(
+        self, rel: str, max_chars: int, allow_head: bool, count: bool = True
+    ) -> _File | None:
+        if count and self.opened >= MAX_FILES_READ:
             return None
         full = os.path.join(self.root, rel)
         try:
@@ -390,7 +544,9 @@ class _Reader:
         if not real.startswith(self.real_root + os.sep):
             return None
         want = min(st.st_size, max(max_chars, 0) * 4 + 4, HUGE_BYTES)
-        self.opened += 1
+        if allow_head:
+            want = min(st.st_size, HUGE_BYTES)  # regions may come from anywhere in the file
+        self.opened += 1 if count else 0
         try:
             with open(full, "rb") as fh:
                 data = fh.read(want)
@@ -415,9 +571,12 @@ def _decode(data: bytes, partial: bool) -> str | None:
         return None
 
 
-def _render(path: str, reason: str, f: _File, limit: int, truncate: bool) -> str | None:
-    """The block for one file, at most ``limit`` characters: the whole file, or (when
-    ``truncate``) its head with a truncation note; None if nothing useful fits."""
+def _render(
+    path: str, reason: str, f: _File, limit: int, truncate: bool, ev: Evidence | None = None
+) -> str | None:
+    """The block for one file, at most ``limit`` characters: the whole file; or (when
+    ``truncate``) the regions the evidence points at, else its head with a truncation note;
+    None if nothing useful fits."""
     lang = path.rsplit(".", 1)[-1] if "." in path.rsplit("/", 1)[-1] else ""
     head = f"### {path} ({reason})"
     block = f"{head}\n{quote_block(f.text, lang)}"
@@ -425,6 +584,10 @@ def _render(path: str, reason: str, f: _File, limit: int, truncate: bool) -> str
         return block
     if not truncate:
         return None
+    if ev is not None:
+        shown = _regions_block(path, reason, f, limit, lang, ev)
+        if shown is not None:
+            return shown
     total_lines = f.text.count("\n") + (0 if f.text.endswith("\n") else 1)
     room = limit - len(head) - 120 - 2 * _fence_len(f.text)
     if room < MIN_USEFUL_HEAD:
@@ -433,13 +596,68 @@ def _render(path: str, reason: str, f: _File, limit: int, truncate: bool) -> str
     cut = text.rfind("\n")
     if cut > 0:
         text = text[: cut + 1]
-    shown = text.count("\n")
+    shown_lines = text.count("\n")
     if f.complete:
-        note = f"... (truncated: first {shown} of {total_lines} lines shown)"
+        note = f"... (truncated: first {shown_lines} of {total_lines} lines shown)"
     else:
-        note = f"... (truncated: first {shown} lines of a {f.size} byte file shown)"
+        note = f"... (truncated: first {shown_lines} lines of a {f.size} byte file shown)"
     block = f"{head}\n{quote_block(text, lang)}\n{note}"
     return block if len(block) <= limit else None
+
+
+def _regions_block(
+    path: str, reason: str, f: _File, limit: int, lang: str, ev: Evidence
+) -> str | None:
+    """The file as the regions the evidence points at, as many as fit in ``limit``, most
+    telling first; None when the evidence names nothing in this file."""
+    lines = f.text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    defs = regions_mod.definitions(path, f.text)
+    # most telling first: lines the output names, definitions of strong names, where those
+    # are used, then definitions of the names the failing tests call
+    n = len(lines)
+    weak = [x for x in ev.names if x not in ev.strong]
+    groups = regions_mod.choose(n, defs, ev.lines.get(path, []), ev.strong)
+    groups += regions_mod.choose(n, defs, regions_mod.uses(lines, defs, ev.strong), [])
+    weak_groups = regions_mod.choose(n, defs, [], weak)
+    groups += weak_groups
+    if not groups:
+        return None
+    head_span = regions_mod.head_span(lines, defs)
+    total = len(lines)
+    taken: list[tuple[int, int]] = []
+    best: str | None = None
+
+    def attempt(spans: list[tuple[int, int]]) -> str | None:
+        body = regions_mod.render(lines, regions_mod.merge(spans), defs)
+        count = sum(b - a + 1 for a, b in regions_mod.merge(spans))
+        text = (f"### {path} ({reason}; {total} lines, only the regions that matter shown, "
+                f"{count} lines)\n{quote_block(body, lang)}")
+        return text if len(text) <= limit else None
+
+    strong_groups = len(groups) - len(weak_groups)
+    for number, group in enumerate(groups):
+        block = attempt(taken + group)
+        if block is None:
+            continue
+        if number >= strong_groups and best is not None and len(block) > WEAK_REGIONS:
+            continue  # what the tests call is a weak hint: a little of it, not the budget
+        taken += group
+        best = block
+    if best is None:
+        return None
+    # then what the shown code calls in this file (one level), while it fits
+    for group in regions_mod.choose(n, defs, [], regions_mod.callees(lines, defs, taken)):
+        block = attempt(taken + group)
+        if block is not None:
+            taken += group
+            best = block
+    if head_span is not None:
+        block = attempt([head_span, *taken])
+        if block is not None:
+            best = block
+    return best
 
 
 def _fence_len(text: str) -> int:
@@ -450,10 +668,11 @@ def _fence_len(text: str) -> int:
 def _fill(
     reader: _Reader,
     index: _Index,
-    explicit: list[tuple[str, int]],
+    explicit: list[tuple[str, int, str]],
     task_text: str,
     room: int,
     budget: int,
+    ev: Evidence | None = None,
 ) -> tuple[list[str], list[str]]:
     """Add file blocks in rank order while they fit; returns (blocks, included paths)."""
     share = max(int(budget * FILE_SHARE), MIN_USEFUL_HEAD + 400)
@@ -463,7 +682,7 @@ def _fill(
     contents: dict[str, str] = {}
     used = 0
 
-    def offer(path: str, tier: int) -> None:
+    def offer(path: str, tier: int, detail: str = "") -> None:
         nonlocal used
         if path in seen or len(included) >= MAX_FILES_SHOWN or is_skipped(path):
             return
@@ -476,7 +695,8 @@ def _fill(
         f = reader.read(path, limit, allow_head=truncate)
         if f is None or (not truncate and not f.text.strip()):
             return
-        block = _render(path, REASONS[tier], f, limit, truncate)
+        reason = REASONS[tier].format(name=detail or "a name the evidence points at")
+        block = _render(path, reason, f, limit, truncate, ev)
         if block is None:
             return
         blocks.append(block)
@@ -484,28 +704,28 @@ def _fill(
         contents[path] = f.text
         used += len(block) + 2
 
-    for path, tier in explicit:
-        offer(path, tier)
+    for path, tier, detail in explicit:
+        offer(path, tier, detail)
     for path in list(included):  # one level of imports, in order
         for imp in _imports(path, contents[path], index):
-            offer(imp, 4)
+            offer(imp, T_IMPORT)
     for path in _name_matches(index, task_text, 30):
-        offer(path, 5)
+        offer(path, T_NAME)
     for name in PROJECT_FILES:
         if name in index.set:
-            offer(name, 6)
+            offer(name, T_PROJECT)
     for path in list(included):
         if "/" in path and not is_test_path(path):
             for p in index.by_dir.get(path.rsplit("/", 1)[0], [])[:20]:
                 if p.endswith(SOURCE_SUFFIXES) and not is_test_path(p):
-                    offer(p, 7)
+                    offer(p, T_NEXT)
     if len(included) < 3:
         shallow = sorted(
             (p for p in index.tracked if p.endswith(SOURCE_SUFFIXES) and not is_test_path(p)),
             key=lambda p: (p.count("/"), p),
         )
         for p in shallow[:50]:
-            offer(p, 8)
+            offer(p, T_SOURCE)
     return blocks, included
 
 

@@ -1,0 +1,164 @@
+"""Localisation: a large file is shown as the regions the evidence points at (whole
+definitions, their enclosing class lines, ⋮ markers), names come from tracebacks, the task
+and the failing tests' bodies, and a map lists the definitions of related files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ratchet.workspace import regions
+from ratchet.workspace.context import build_context
+from ratchet.workspace.evidence import Evidence, from_output, from_task, from_tests, words_of
+from ratchet.workspace.symbols import SymbolMap
+
+
+def _big_module(n_filler: int = 120) -> str:
+    """A module far over the per-file share: filler functions, then the code that matters."""
+    parts = ['"""Parsers."""\n\nimport re\n\nLIMIT = 10\n\n']
+    for i in range(n_filler):
+        parts.append(
+            f"def filler_{i}(value):\n"
+            f'    """Filler number {i}, long enough to take room in the file."""\n'
+            f"    total = value * {i} + {i} ** 2 - len(str(value)) // 3\n"
+            f"    return total if total > {i} else -total\n\n\n"
+        )
+    parts.append(
+        "class HeaderParser:\n"
+        '    """Parses headers."""\n\n'
+        "    def __init__(self, strict=False):\n"
+        "        self.strict = strict\n\n"
+        "    def parse_header(self, line):\n"
+        '        name, _, value = line.partition(":")\n'
+        "        return name.strip().lower(), value.strip() + 'x'\n\n"
+        "    def compute_rounding_ratio(self, a, b):\n"
+        "        return round(a / b, 1)\n"
+    )
+    return "".join(parts)
+
+
+def _repo(root: Path) -> list[str]:
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/parsers.py": _big_module(),
+        "tests/test_parsers.py": (
+            "from pkg.parsers import HeaderParser\n\n\n"
+            "def test_header_value():\n"
+            "    assert HeaderParser().parse_header('A: b') == ('a', 'b')\n"
+        ),
+    }
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return list(files)
+
+
+def _line_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.split("\n"), 1) if needle in line)
+
+
+def test_python_definitions_with_decorators_and_nesting() -> None:
+    text = (
+        "import x\n\n@dec\ndef a(\n    p,\n):\n    return p\n\n\n"
+        "class K:\n    def m(self):\n        def inner():\n            pass\n        return 1\n"
+    )
+    got = [(d.name, d.kind, d.start, d.end, d.header, d.depth)
+           for d in regions.definitions("m.py", text)]
+    assert got == [
+        ("a", "def", 3, 7, 6, 0), ("K", "class", 10, 14, 10, 0), ("m", "def", 11, 14, 11, 1),
+        ("inner", "def", 12, 13, 12, 2),
+    ]
+
+
+def test_scanned_definitions_in_other_languages() -> None:
+    js = ("export function parse(s) {\n  return s.trim();\n}\n\n"
+          "class Box {\n  open(x) {\n    if (x) {\n      return 1;\n    }\n  }\n}\n"
+          "const area = (w, h) => {\n  return w * h;\n};\n")
+    names = {(d.name, d.start, d.end) for d in regions.definitions("a.js", js)}
+    assert {("parse", 1, 3), ("Box", 5, 11), ("open", 6, 10), ("area", 12, 14)} <= names
+    go = "package x\n\nfunc (s *S) Run(n int) error {\n\treturn nil\n}\n\ntype S struct {\n}\n"
+    assert {(d.name, d.start, d.end) for d in regions.definitions("x.go", go)} == {
+        ("Run", 3, 5), ("S", 7, 8)}
+    rs = "pub fn add(a: i32) -> i32 {\n    a + 1\n}\n\nimpl Thing {\n    fn go(&self) {}\n}\n"
+    assert {("add", 1, 3), ("Thing", 5, 7)} <= {
+        (d.name, d.start, d.end) for d in regions.definitions("lib.rs", rs)}
+
+
+def test_a_traceback_line_deep_in_a_large_file_shows_its_whole_definition(tmp_path: Path) -> None:
+    files = _repo(tmp_path)
+    text = (tmp_path / "pkg/parsers.py").read_text()
+    line = _line_of(text, "return name.strip().lower()")
+    output = (
+        "Traceback (most recent call last):\n"
+        f'  File "{tmp_path}/tests/test_parsers.py", line 5, in test_header_value\n'
+        f'  File "{tmp_path}/pkg/parsers.py", line {line}, in parse_header\n'
+        "AssertionError\n"
+    )
+    ctx = build_context(tmp_path, files, task_text="Header values are wrong",
+                        failing_tests=["tests/test_parsers.py::test_header_value"],
+                        failure_output=output, budget=12_000)
+    assert "pkg/parsers.py" in ctx.included
+    shown = ctx.text
+    assert "    def parse_header(self, line):\n        name, _, value = line.partition" in shown
+    assert "\nclass HeaderParser:\n" in shown  # the enclosing class line frames it
+    assert "⋮ (lines " in shown and "not shown)" in shown
+    assert "import re" in shown  # the file's head, as room allows
+    assert "def filler_60(" not in shown  # the middle of the file is left out
+    assert "parsers.py: " in shown  # the map of definitions
+
+
+def test_names_from_the_task_and_the_failing_tests_body(tmp_path: Path) -> None:
+    files = _repo(tmp_path)
+    # no traceback at all: the test's body calls parse_header
+    ctx = build_context(tmp_path, files, task_text="Header values keep a stray character",
+                        failing_tests=["tests/test_parsers.py::test_header_value"],
+                        failure_output="FAILED tests/test_parsers.py::test_header_value",
+                        budget=12_000)
+    assert "        return name.strip().lower(), value.strip() + 'x'" in ctx.text
+    # a task in prose: "rounding ratio" points at compute_rounding_ratio
+    ctx = build_context(tmp_path, files, task_text="The rounding of the ratio is off by one",
+                        budget=12_000)
+    assert "        return round(a / b, 1)" in ctx.text
+
+
+def test_asked_for_code_is_shown(tmp_path: Path) -> None:
+    files = _repo(tmp_path)
+    plain = build_context(tmp_path, files, task_text="Tidy up", budget=12_000)
+    assert "def filler_90(" not in plain.text
+    asked = build_context(tmp_path, files, task_text="Tidy up", budget=12_000,
+                          needed=["pkg/parsers.py:filler_90"])
+    assert "def filler_90(value):" in asked.text
+    assert "you asked to see it" in asked.text
+
+
+def test_evidence_from_tracebacks_pytest_js_and_compilers() -> None:
+    def resolve(path: str) -> list[str]:
+        return [path.split("/proj/")[-1]]
+
+    output = (
+        'Traceback (most recent call last):\n  File "/proj/a.py", line 3, in outer\n'
+        '  File "/proj/b.py", line 9, in inner\nValueError\n'
+        "src/c.py:12: in helper\n"
+        "    at render (/proj/web/view.js:40:7)\n"
+        "src/lib.rs:88:5: error[E0308]\n"
+    )
+    ev = from_output(output, resolve)
+    assert ev.lines == {"b.py": [9], "a.py": [3], "src/c.py": [12], "web/view.js": [40],
+                        "src/lib.rs": [88]}
+    assert ev.names[:3] == ["inner", "outer", "helper"]  # innermost frame first
+    ev = from_task("Make `Parser.feed()` accept bytes; see read_chunk and maxSize", Evidence())
+    assert {"Parser", "feed", "read_chunk", "maxSize"} <= set(ev.names)
+    ev = from_tests(["t/test_x.py::TestK::test_a[1]"],
+                    {"t/test_x.py": "class TestK:\n    def test_a(self):\n"
+                                    "        assert load_config('x').value == 1\n"})
+    assert "load_config" in ev.names and "value" in ev.names
+    assert words_of("_format_deprecated_label") == {"format", "deprecat", "label"}
+
+
+def test_symbol_map_outline_is_compact_and_bounded() -> None:
+    m = SymbolMap()
+    m.add("a.py", "class A:\n    def x(self):\n        pass\n\ndef f(a, b):\n    pass\n"
+                  "SETTING = 1\n")
+    assert m.outline(["a.py"], 1000) == "a.py: class A(x); f(a, b)"
+    assert m.defined_in["SETTING"] == ["a.py"] and m.definers(["f"]) == [("a.py", "f")]
+    m.add("b.py", "def " + "; def ".join(f"g{i}(x): pass" for i in range(200)))
+    assert len(m.outline(["a.py", "b.py"], 300)) <= 300
