@@ -336,3 +336,37 @@ def test_a_change_that_writes_a_secret_is_refused(tmp_path: Path, repo: Path) ->
     assert "credential" in recs[0]["detail"]
     assert SECRET not in json.dumps(recs) and SECRET not in out.stdout + out.stderr
     assert git(repo, "log", "--format=%s", "main..ratchet/make-the-calculator-correct") == ""
+
+
+def test_the_model_may_ask_once_to_see_code(tmp_path: Path) -> None:
+    filler = "".join(
+        f"def helper_{i}(value):\n    return value * {i} + {i} ** 2 - len(str(value)) // 3\n\n\n"
+        for i in range(400)
+    )
+    big = filler + "def mul(a, b):\n    raise NotImplementedError\n"
+    repo = make_repo(
+        tmp_path / "big",
+        {
+            "calc/__init__.py": "",
+            "calc/ops.py": big,
+            "tests/test_ops.py": "from calc.ops import mul\n\n\ndef test_mul():\n"
+            "    assert mul(4, 3) == 12\n",
+            "pytest.ini": "[pytest]\npythonpath = .\n",
+        },
+    )
+    need = Reply(content=json.dumps({"need": ["calc/ops.py:helper_377"], "reason": "helpers"}))
+    with FakeMiniMax() as fake:
+        fake.script(need, IMPL_MUL)
+        env = ratchet_env(tmp_path / "home", MINIMAX_API_KEY="k", MINIMAX_BASE_URL=fake.url)
+        out = run_ratchet(["run", "--repo", str(repo), "--task", "Implement mul",
+                           "--test-command", "python -m pytest -q"], env)
+        prompts = [json.dumps(r.json["messages"]) for r in fake.requests]
+    assert out.returncode == 0, out.stderr
+    assert "the model asks to see: calc/ops.py:helper_377" in out.stderr
+    assert len(prompts) == 2
+    assert "def helper_377(value)" not in prompts[0]
+    assert "def helper_377(value)" in prompts[1] and "You asked to see" in prompts[1]
+    recs = history(repo, env)
+    assert [r["outcome"] for r in recs] == ["improved"]
+    assert "asked to see: calc/ops.py:helper_377" in recs[0]["detail"]
+    assert recs[0]["tokens"] > 0

@@ -8,6 +8,7 @@ and the attempt is recorded before it is committed. Each phase hands plain data 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from ratchet.memory.base import MemoryStore
 from ratchet.model.base import ChatModel
 from ratchet.progress import Reporter
 from ratchet.records import FAILED_OUTCOMES, KEPT_OUTCOMES, MemoryRecord
-from ratchet.types import NoChange, Proposal, Usage
+from ratchet.types import Need, NoChange, Proposal, Usage
 from ratchet.workspace import git as gitops
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ class Loop:
     sandbox: Sandbox | None = None
     baseline_dir: Path | None = None
     world: World | None = None
+    _asked: tuple[str, ...] = ()  # what the model asked to see in this iteration
 
     @property
     def branch(self) -> str:
@@ -219,6 +221,8 @@ class Loop:
         # context and proposal
         files = gitops.ls_files(wt)
         hinted = sorted({f for r in history for f in r.files})
+        digest = build_digest(history, related)
+        context_budget = _context_budget(s.task_text, digest, base_run.output)
         ctx = build_context(
             wt,
             files,
@@ -226,16 +230,20 @@ class Loop:
             failing_tests=base_run.failing,
             failure_output=base_run.output,
             hinted_files=hinted,
-            budget=35_000,  # leaves room in the 60k prompt for the digest and test output
+            budget=context_budget,
         )
-        digest = build_digest(history, related)
         protected = (
             list(s.protected_paths) if s.protected_paths is not None else list(DEFAULT_PROTECTED)
         )
         model = self.model_factory(history)
         note = ""
         rounds = 2  # the first ask, plus one more after a repeat or an unusable edit
-        for _round in range(rounds):
+        asked: tuple[str, ...] = ()  # what the model asked to see (once per iteration)
+        self._asked = ()
+        carry = Usage()
+        round_number = 0
+        while round_number < rounds:
+            round_number += 1
             messages = build_messages(
                 task_key=s.task_key,
                 task_text=s.task_text,
@@ -276,7 +284,43 @@ class Loop:
                 )
                 raise
             rep.end_phase()
+            if carry.total_tokens:  # the call that asked for code is part of this attempt
+                answer = dataclasses.replace(answer, usage=answer.usage + carry)
+                carry = Usage()
+            if isinstance(answer.answer, Need) and not asked:
+                carry = answer.usage
+                asked = answer.answer.items
+                self._asked = asked
+                rep.info("the model asks to see: " + ", ".join(asked))
+                ctx = build_context(
+                    wt,
+                    files,
+                    task_text=s.task_text,
+                    failing_tests=base_run.failing,
+                    failure_output=base_run.output,
+                    hinted_files=hinted,
+                    budget=context_budget,
+                    needed=asked,
+                )
+                note = (
+                    "You asked to see: " + ", ".join(asked) + ". The context now shows it "
+                    "(where it exists). Propose one change now; you cannot ask again."
+                )
+                rounds += 1  # asking for code does not use up the round for a retry
+                continue
             res.usage = res.usage + answer.usage
+            if isinstance(answer.answer, Need):  # a second request: once per iteration
+                self._record(
+                    res,
+                    next_attempt,
+                    "invalid",
+                    tokens=answer.usage.total_tokens,
+                    detail="asked to see more code a second time (once per run): "
+                    + ", ".join(answer.answer.items),
+                    score_before=score_before,
+                )
+                rep.warn("the model asked for more code twice; nothing was tested")
+                return res
             if isinstance(answer.answer, NoChange):
                 res.title = ""
                 rep.info(f"the model proposes no change: {answer.answer.reason}")
@@ -405,7 +449,9 @@ class Loop:
         **fields: object,
     ) -> MemoryRecord:
         redact = self.reporter.redact  # memory leaves the bot: no secret may reach it
-        detail = fields.pop("detail", "")
+        detail = str(fields.pop("detail", ""))
+        if self._asked:
+            detail = f"{detail} (asked to see: {', '.join(self._asked)})".strip()
         rec = MemoryRecord(
             kind="attempt",
             task=self.settings.task_key,
@@ -441,6 +487,17 @@ class Loop:
                 else ""
             )
             self.reporter.info(f"  #{r.attempt} {r.outcome:<9}{score}  {r.title or r.detail[:60]}")
+
+
+def _context_budget(task_text: str, digest: str, output: str) -> int:
+    """What the repository context may take of the prompt's budget: the rest after the
+    system message, the task, the test output, the digest and a note (each at its cap)."""
+    from ratchet.model.prompt import MAX_NOTE, MAX_OUTPUT, MAX_TASK, PROMPT_BUDGET, SYSTEM
+
+    fixed = len(SYSTEM) + 3_000  # headings, fences, constraints
+    rest = PROMPT_BUDGET - fixed - min(len(task_text), MAX_TASK) - min(len(output), MAX_OUTPUT)
+    rest -= len(digest) + MAX_NOTE
+    return max(20_000, rest)
 
 
 def _evidence_words(run: SuiteRun) -> str:

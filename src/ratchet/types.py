@@ -27,6 +27,14 @@ class NoChange:
 
 
 @dataclass(frozen=True)
+class Need:
+    """The model asks to see code it was not shown (``path``, ``path:name`` or ``name``)."""
+
+    items: tuple[str, ...]
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0

@@ -16,12 +16,13 @@ from ratchet.sanitize import cap, clean_user_text, one_line, quote_block, trim_m
 from ratchet.types import Message
 
 #: bump when the wording or layout changes in a way that could change model behaviour
-PROMPT_VERSION = "1"
+PROMPT_VERSION = "2"
 
 MAX_TASK = 8000
 MAX_NOTE = 4000
 MAX_OUTPUT = 8000
 MAX_CONSTRAINTS = 3000
+PROMPT_BUDGET = 60000  # characters of all message contents
 
 _SYSTEM_RULES = """\
 You are Ratchet, a careful software engineer working inside a CI job on a real repository.
@@ -37,6 +38,8 @@ Either a change:
  "edits": [{"path": "app/recipes.py", "search": "exact existing text", "replace": "new text"}]}
 or, when no useful change is possible:
 {"no_change": true, "reason": "why"}
+or, ONLY when the code you must change is not shown to you (at most once per run):
+{"need": ["path/to/file.py:function_or_class", "path/to/other.js"], "reason": "why"}
 
 Fields:
 - "title": imperative summary, at most 72 characters.
@@ -48,7 +51,9 @@ Edit rules:
 - "path" is relative to the repository root, with forward slashes.
 - "search" is copied EXACTLY from the current file shown in the context (same whitespace and \
 indentation), including 2-3 unchanged lines of context, and it must occur exactly once in the \
-file at the moment the edit is applied. Never include line numbers.
+file at the moment the edit is applied. Never include line numbers. Large files are shown in \
+parts: a line starting with ⋮ stands for lines not shown and is never part of "search"; if \
+what you must change is in such a part, ask for it with "need".
 - "replace" is the full new text for that span (keep the unchanged context lines in it).
 - An empty "search" creates a new file whose content is "replace"; the path must not exist.
 - Keep edits small; never rewrite whole files; do not delete or rename files.
@@ -80,7 +85,7 @@ def build_messages(
     failing_output: str = "",
     constraints: Sequence[str] = (),
     note: str = "",
-    budget: int = 60000,
+    budget: int = PROMPT_BUDGET,
 ) -> list[Message]:
     """Return ``[system, user]`` messages whose contents total at most ``budget`` characters.
 

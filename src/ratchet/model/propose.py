@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from ratchet.errors import ModelReplyError
 from ratchet.model.base import ChatModel
 from ratchet.model.reply import RAW_CAP, parse_reply
-from ratchet.types import Message, NoChange, Proposal, Usage
+from ratchet.types import Message, Need, NoChange, Proposal, Usage
 
 REPAIR_INSTRUCTION = (
     "Your previous reply could not be used: {error}.\n"
@@ -21,7 +21,7 @@ REPAIR_INSTRUCTION = (
 class Answer:
     """The parsed reply and its cost: ``usage`` sums every call, ``raw`` is the text parsed."""
 
-    answer: Proposal | NoChange
+    answer: Proposal | NoChange | Need
     usage: Usage
     raw: str
     calls: int

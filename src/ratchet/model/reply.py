@@ -1,4 +1,4 @@
-"""Turn the model's reply text into a Proposal or NoChange (DESIGN.md §3 "Model reply").
+"""Turn the model's reply text into a Proposal, NoChange or Need (README, "The model reply").
 
 MiniMax does not enforce JSON output, so the text is cleaned defensively: reasoning blocks
 (``<think>…</think>``, the ``</mm:think>`` closer, orphan closers, an unterminated opener)
@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ratchet.errors import ModelReplyError
-from ratchet.types import Edit, NoChange, Proposal
+from ratchet.types import Edit, Need, NoChange, Proposal
 
 MAX_REPLY_BYTES = 1_000_000
 MAX_TITLE_CHARS = 200
@@ -35,7 +35,9 @@ _BRACE_TOKEN = re.compile(r'\\.|["{}]', re.DOTALL)
 _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*[\w+.#-]*[ \t]*$", re.MULTILINE)
 _DECODER = json.JSONDecoder(strict=False)  # tolerate raw newlines/tabs inside strings
 _JSON_TYPES = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
-_REPLY_KEYS = {"title", "rationale", "edits", "no_change", "reason"}
+_REPLY_KEYS = {"title", "rationale", "edits", "no_change", "reason", "need"}
+MAX_NEED = 8  # items one "need" reply may ask for
+MAX_NEED_ITEM = 200
 
 
 def strip_think(text: str) -> str:
@@ -137,8 +139,8 @@ def extract_json_object(text: str) -> dict[str, Any]:
     raise ModelReplyError(_no_object_message(cleaned), hint=_HINT, raw=text[:RAW_CAP])
 
 
-def parse_reply(text: str) -> Proposal | NoChange:
-    """Return the Proposal or NoChange the reply text holds.
+def parse_reply(text: str) -> Proposal | NoChange | Need:
+    """Return the Proposal, NoChange or Need the reply text holds.
 
     Raises ModelReplyError (with ``raw`` set to the capped text) when the reply is over
     1 MB, holds no JSON object, or its object breaks the schema; the message names the
@@ -172,9 +174,11 @@ def parse_reply(text: str) -> Proposal | NoChange:
     raise ModelReplyError(message, hint=_HINT, raw=text[:RAW_CAP])
 
 
-def validate_reply(value: dict[str, Any]) -> Proposal | NoChange:
-    """Check one decoded object against the reply schema; return the Proposal or NoChange.
-    Raises ModelReplyError naming the missing or mistyped field."""
+def validate_reply(value: dict[str, Any]) -> Proposal | NoChange | Need:
+    """Check one decoded object against the reply schema; return the Proposal, NoChange or
+    Need. Raises ModelReplyError naming the missing or mistyped field."""
+    if "need" in value and "edits" not in value and not value.get("no_change"):
+        return _need(value)
     no_change = value.get("no_change", False)
     if not isinstance(no_change, bool):
         raise _field_error("no_change", "true or false", no_change)
@@ -217,6 +221,21 @@ def validate_reply(value: dict[str, Any]) -> Proposal | NoChange:
         )
     edits = tuple(_edit(raw, index) for index, raw in enumerate(raw_edits))
     return Proposal(title=title, rationale=rationale, edits=edits)
+
+
+def _need(value: dict[str, Any]) -> Need:
+    raw = value["need"]
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list) or not raw:
+        raise _field_error("need", 'a non-empty array of "path:name" strings', raw)
+    items = []
+    for item in raw[:MAX_NEED]:
+        if not isinstance(item, str) or not item.strip():
+            raise _field_error("need", 'an array of "path:name" strings', item)
+        items.append(" ".join(item.split())[:MAX_NEED_ITEM])
+    reason = value.get("reason", "")
+    return Need(items=tuple(items), reason=reason.strip() if isinstance(reason, str) else "")
 
 
 def _edit(raw: object, index: int) -> Edit:
