@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from ratchet.config import check_task_key, env_settings, parse_repo_config, slugify
+from ratchet.config import check_task_key, env_settings, parse_repo_config
+from ratchet.core.keys import slugify
 from ratchet.errors import ConfigError
 
 

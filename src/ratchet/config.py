@@ -15,6 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ratchet.core import keys
 from ratchet.errors import ConfigError
 
 CONFIG_PATH = ".github/ratchet.yml"
@@ -134,37 +135,24 @@ class Settings:
         return self.config.protected_paths
 
 
-def slugify(text: str, limit: int = 48) -> str:
-    """A task key from free text: lowercase, a-z0-9 and dashes, at most ``limit`` chars."""
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    if len(slug) > limit:
-        cut = slug[: limit + 1]
-        slug = cut[: cut.rfind("-")] if "-" in cut[limit // 2 :] else slug[:limit]
-    return slug.rstrip("-") or "task"
-
-
-_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-
-
-RESERVED_KEYS = frozenset({"ledger"})  # ratchet/ledger holds the memory ledger
-
-
 def check_task_key(key: str) -> str:
-    if key in RESERVED_KEYS:
+    """``key`` when it is a usable task key (see ``ratchet.core.keys``), else ConfigError."""
+    problem = keys.key_problem(key)
+    if problem is None:
+        return key
+    if key in keys.RESERVED:
         raise ConfigError(
-            f"task key {key!r} is reserved (branch ratchet/{key} holds Ratchet's memory)",
-            "choose another key, e.g. --task-key ledger-task",
+            f"task key {key!r} is reserved (branch {keys.PREFIX}{key} holds Ratchet's memory)",
+            f"choose another key, e.g. --task-key {key}-task",
         )
-    if not _KEY_RE.match(key) or ".." in key or key.endswith((".lock", ".")):
-        raise ConfigError(
-            f"task key {key!r} is not usable as a branch name",
-            "use lowercase letters, digits, '-', '.', '_' (max 64), e.g. issue-12",
-        )
-    return key
+    raise ConfigError(
+        f"task key {key!r} is not usable as a branch name",
+        "use lowercase letters, digits, '-', '.', '_' (max 64), e.g. issue-12",
+    )
 
 
 def env_settings(environ: Mapping[str, str]) -> dict[str, Any]:
-    """The subset of the environment Ratchet reads (DESIGN.md §3 Environment)."""
+    """The subset of the environment Ratchet reads (the README lists the variables)."""
 
     def get(name: str) -> str | None:
         v = environ.get(name, "").strip()

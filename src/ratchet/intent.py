@@ -1,6 +1,6 @@
 """GitHub event payload → Intent (what to do) or Skip (why not). Pure: no I/O.
 
-Events (DESIGN.md §1 "Intent", issue 4):
+Events:
 - ``schedule`` / ``workflow_dispatch``: iterate on the configured task.
 - ``issue_comment`` created, starting with the trigger phrase: on an issue → task ``issue-<N>``;
   on a pull request → continue that PR's task (resolved later from its head branch).
@@ -12,12 +12,13 @@ Anything else is a Skip with one line saying why.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-BRANCH_PREFIX = "ratchet/"
+from ratchet.core import keys
+
+BRANCH_PREFIX = keys.PREFIX
 
 
 @dataclass(frozen=True)
@@ -61,10 +62,7 @@ def _actor(obj: Any) -> Actor | None:
 
 
 def task_key_from_branch(ref: str) -> str | None:
-    if isinstance(ref, str) and ref.startswith(BRANCH_PREFIX) and len(ref) > len(BRANCH_PREFIX):
-        key = ref[len(BRANCH_PREFIX) :]
-        return key if key != "ledger" else None
-    return None
+    return keys.key_of(ref)
 
 
 def issue_number_of(task_key: str) -> int | None:
@@ -186,9 +184,3 @@ def parse_event(event: str, payload: Mapping[str, Any], trigger_phrase: str) -> 
 
     return Skip(f"event {event!r} is not handled by Ratchet")
 
-
-_KEY_SAFE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-
-
-def is_valid_key(key: str) -> bool:
-    return bool(_KEY_SAFE.match(key)) and ".." not in key

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ratchet.config import Settings
+from ratchet.core import keys
+from ratchet.core.outcome import Phase
 from ratchet.errors import EditError, EvalError, ModelError, ModelReplyError
 from ratchet.evaluate.report import CRASHED, NOT_FOUND, TIMEOUT, SuiteRun, Verdict
 from ratchet.memory.base import MemoryStore
@@ -69,7 +71,7 @@ class Loop:
 
     @property
     def branch(self) -> str:
-        return f"ratchet/{self.settings.task_key}"
+        return keys.branch_of(self.settings.task_key)
 
     # -- phases ---------------------------------------------------------------------------
     @property
@@ -108,12 +110,13 @@ class Loop:
         if changed:
             self.reporter.phase(
                 f"re-running the {len(changed)} test(s) whose outcome changed, to rule out "
-                "flaky results"
+                "flaky results",
+                Phase.TEST,
             )
             rerun = self._suite(tree, changed)
             if not rerun.partial or (rerun.ok and all(t in rerun.tests for t in changed)):
                 return rerun
-        self.reporter.phase("re-running the tests to rule out flaky failures")
+        self.reporter.phase("re-running the tests to rule out flaky failures", Phase.TEST)
         return self._suite(tree)
 
     def baseline(self, tip: str) -> SuiteRun:
@@ -125,7 +128,7 @@ class Loop:
             return cached
         from ratchet.evaluate.trees import exported
 
-        self.reporter.phase(f"running the tests on {tip[:10]} (baseline)")
+        self.reporter.phase(f"running the tests on {tip[:10]} (baseline)", Phase.TEST)
         with exported(self.repo, tip, self.settings.task_key) as tree:
             run = self._suite(tree)
         self.reporter.end_phase()
@@ -186,7 +189,7 @@ class Loop:
         res = Result(task=s.task_key, branch=self.branch)
 
         # recall
-        rep.phase("recalling memory")
+        rep.phase("recalling memory", Phase.RECALL)
         history = self.store.records(s.task_key)
         related = [r for r in self.store.search(s.task_text, 5) if r.task != s.task_key]
         rep.end_phase()
@@ -253,7 +256,7 @@ class Loop:
                 constraints=_constraints(s.protected_paths),
                 note=note,
             )
-            rep.phase(f"asking {getattr(model, 'name', s.model)} for one change")
+            rep.phase(f"asking {getattr(model, 'name', s.model)} for one change", Phase.PROPOSE)
             spent_before = _usage_total(model)
             try:
                 answer = ask(model, messages)
@@ -392,7 +395,7 @@ class Loop:
         res.diff = unified_diff(changes)
         with exported(self.repo, tip, s.task_key) as tree:
             write_changes(tree, changes)
-            rep.phase("running the tests on the change")
+            rep.phase("running the tests on the change", Phase.TEST)
             cand = self._suite(tree)
             rerun = self._rerun(tree, base_run, cand) if needs_rerun(base_run, cand) else None
             rep.end_phase()
@@ -416,7 +419,7 @@ class Loop:
             detail=verdict.reason,
         )
         if verdict.keeps:
-            rep.phase(f"committing on {self.branch}")
+            rep.phase(f"committing on {self.branch}", Phase.PUBLISH)
             write_changes(wt, changes)
             msg = gitops.commit_message(
                 rec.title,

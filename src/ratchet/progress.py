@@ -14,6 +14,8 @@ from typing import TextIO
 from rich.console import Console
 from rich.markup import escape
 
+from ratchet.core.outcome import Phase
+
 
 class Reporter:
     def __init__(
@@ -22,7 +24,7 @@ class Reporter:
         file: TextIO | None = None,
         quiet: bool = False,
         live: bool | None = None,
-        on_phase: Callable[[str], None] | None = None,
+        on_phase: Callable[[Phase], None] | None = None,
         groups: bool = False,
     ) -> None:
         self.on_phase = on_phase
@@ -34,17 +36,17 @@ class Reporter:
         self._phase: str | None = None
         self._started = 0.0
         self._status = None
-        self.timings: dict[str, float] = {}
 
     # -- phases ---------------------------------------------------------------------------
-    def phase(self, name: str) -> None:
-        """Start a phase (ending the previous one)."""
+    def phase(self, name: str, kind: Phase | None = None) -> None:
+        """Start a phase (ending the previous one): ``name`` is what people read, ``kind`` the
+        step of the run it belongs to, handed to ``on_phase`` (the status comment's checklist)."""
         self.end_phase()
         self._phase = name
         self._started = time.monotonic()
-        if self.on_phase is not None:
+        if self.on_phase is not None and kind is not None:
             try:
-                self.on_phase(name)
+                self.on_phase(kind)
             except Exception as exc:  # progress reporting must never break a run
                 self.console.print(f"[yellow]warning:[/] progress update failed: {exc}")
         if self.quiet:
@@ -74,7 +76,6 @@ class Reporter:
         if self._phase is None:
             return
         took = time.monotonic() - self._started
-        self.timings[self._phase] = self.timings.get(self._phase, 0.0) + took
         if self._status is not None:
             self._status.stop()
             self._status = None

@@ -1,9 +1,9 @@
 """The memory record: what one attempt (or one piece of feedback) leaves behind.
 
-A record is stored as a readable sentence (``text``) plus flat metadata, the layout of
-DESIGN.md §3 "Memory records". ``from_metadata`` is tolerant: records written by an older
-schema or by hand are read with defaults, and anything unusable raises ValueError so the
-caller can skip that one record.
+A record is stored as a readable sentence (``text``) plus flat metadata (the fields below,
+all strings, numbers or comma-joined lists, so every backend can hold them).
+``from_metadata`` is tolerant: records written by an older schema or by hand are read with
+defaults, and anything unusable raises ValueError so the caller can skip that one record.
 """
 
 from __future__ import annotations
@@ -12,25 +12,15 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from ratchet.core.outcome import FAILED, KEPT, Outcome
+
 SCHEMA = 1
 KINDS = ("attempt", "feedback", "outcome")
-OUTCOMES = (
-    "improved",
-    "unchanged",
-    "regressed",
-    "broken",
-    "repeat",
-    "invalid",
-    "no_change",
-    "error",
-    # kind=outcome records (issue 4): what happened to the task's pull request
-    "accepted",
-    "rejected",
-)
+OUTCOMES = tuple(Outcome)
 #: outcomes whose patch must never be proposed again
-FAILED_OUTCOMES = frozenset({"regressed", "broken", "rejected"})
+FAILED_OUTCOMES = FAILED
 #: outcomes that left a commit on the task branch
-KEPT_OUTCOMES = frozenset({"improved", "unchanged"})
+KEPT_OUTCOMES = KEPT
 
 _MAX_FIELD = 2000
 

@@ -24,8 +24,8 @@ from ratchet.config import (
     check_url,
     env_settings,
     parse_repo_config,
-    slugify,
 )
+from ratchet.core.keys import slugify
 from ratchet.errors import ConfigError
 from ratchet.workspace import git as gitops
 

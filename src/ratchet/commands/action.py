@@ -18,7 +18,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ratchet.config import DEFAULT_TRIGGER, slugify
+from ratchet.config import DEFAULT_TRIGGER
+from ratchet.core import keys
+from ratchet.core.keys import slugify
 from ratchet.errors import ConfigError, RatchetError
 from ratchet.github.env import ActionEnv
 from ratchet.github.status import Status
@@ -136,7 +138,7 @@ class Action:
             return 0
         if intent.comment_id is not None:
             gh.react(intent.comment_id, "eyes")
-        branch = f"ratchet/{key}"
+        branch = keys.branch_of(key)
         pr = gh.find_task_pr(key, branch)
         target = intent.issue_number or intent.pr_number or (pr.number if pr else None)
         self.status = Status(gh, target, key, a, trigger, self.reporter.warn)
@@ -226,7 +228,7 @@ class Action:
             store.add(rec.replace(detail=self.redact(rec.detail), title=self.redact(rec.title)))
         if intent.head_sha:  # the next run of this task starts again from the base branch
             delete_with_lease(
-                Path(self.repo.working_dir), f"ratchet/{key}", intent.head_sha, self.git_env
+                Path(self.repo.working_dir), keys.branch_of(key), intent.head_sha, self.git_env
             )
         self.outputs["outcome"] = records[0].outcome
         print(f"ratchet: remembered that #{intent.pr_number} was {records[0].outcome}")
@@ -281,7 +283,7 @@ class Action:
         a = self.aenv
         repo = self.repo
         root = Path(repo.working_dir)
-        branch = f"ratchet/{key}"
+        branch = keys.branch_of(key)
         status = self.status
         assert status is not None
         status.post(phase="recall", result=None)

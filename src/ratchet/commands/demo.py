@@ -18,6 +18,8 @@ from pathlib import Path
 
 from rich.console import Console
 
+from ratchet.core import keys
+from ratchet.core.outcome import is_kept
 from ratchet.errors import ConfigError, RatchetError
 
 
@@ -100,7 +102,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         subprocess.run([*base, "history", "--repo", str(repo)], cwd=repo)
         from ratchet.workspace.gitcmd import git
 
-        branch = f"ratchet/{_task_key(base, repo)}"
+        branch = keys.branch_of(_task_key(base, repo))
         log = git(repo, "log", "--oneline", f"main..{branch}", "--", check=False)
         if log.stdout:
             console.rule("[bold]commits on the task branch")
@@ -136,7 +138,7 @@ def _score_history(console: Console, base: list[str], repo: Path) -> None:
     steps = []
     for r in recs:
         if r.get("score_after") is not None:
-            mark = "" if r.get("outcome") in ("improved", "unchanged") else "✗"
+            mark = "" if is_kept(str(r.get("outcome"))) else "✗"
             steps.append(f"{r['score_after']}{mark}")
     if steps:
         first = recs[0].get("score_before")

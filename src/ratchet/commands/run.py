@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from ratchet.config import Settings
+from ratchet.core.outcome import is_kept
 from ratchet.errors import ConfigError
 from ratchet.loop import Loop, Result
 from ratchet.memory.base import MemoryStore
@@ -171,7 +172,7 @@ def print_summary(reporter: Reporter, r: Result) -> None:
         lines.append(score)
     if r.commit:
         lines.append(f"committed {r.commit[:10]} on {r.branch}")
-    elif r.outcome and r.outcome not in ("improved", "unchanged"):
+    elif r.outcome and not is_kept(r.outcome):
         lines.append(f"nothing committed; {r.branch} unchanged")
     lines.append(
         f"tokens: {r.usage.total_tokens} (prompt {r.usage.prompt_tokens}, "

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ratchet.core.outcome import is_kept
+
 #: per-test status values
 PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
 
@@ -73,4 +75,4 @@ class Verdict:
     @property
     def keeps(self) -> bool:
         """A non-regressing change: it may be committed."""
-        return self.outcome in ("improved", "unchanged")
+        return is_kept(self.outcome)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ratchet.core import keys
 from ratchet.intent import Intent
 from ratchet.records import KEPT_OUTCOMES, MemoryRecord
 from ratchet.sanitize import clean_user_text
@@ -34,7 +35,7 @@ def feedback_record(
         task=key,
         outcome=intent.review_state or "commented",
         detail="\n".join(parts)[:2000],
-        branch=f"ratchet/{key}",
+        branch=keys.branch_of(key),
         pr=intent.pr_number,
         run_id=run_id,
     )
@@ -68,7 +69,7 @@ def closed_records(
             outcome=outcome,
             pr=intent.pr_number,
             detail=f"pull request #{intent.pr_number} was {how}: {titles}",
-            branch=f"ratchet/{key}",
+            branch=keys.branch_of(key),
             run_id=run_id,
         )
     ]

@@ -36,6 +36,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import TypedDict
 
+from ratchet.core import keys
 from ratchet.records import MemoryRecord, sort_key
 from ratchet.sanitize import quote_block, strip_invisible
 
@@ -107,7 +108,6 @@ _PHASE_ALIASES = {"evaluate": "test", "testing": "test", "model": "propose", "re
 
 # -- escaping -----------------------------------------------------------------------------------
 
-_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _MENTION = r"(?<![A-Za-z0-9_])@[A-Za-z0-9](?:[A-Za-z0-9-]*)(?:/[A-Za-z0-9_.-]+)?"
 _REF = r"(?:[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)?#\d+|https?://[^\s`|]+?/(?:issues|pull)/\d+"
 _CLOSING = rf"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\b[ \t]*:?[ \t]*(?:{_REF})"
@@ -205,7 +205,7 @@ def _outcome_word(outcome: str) -> str:
 
 
 def _key(task_key: str) -> str:
-    if not isinstance(task_key, str) or not _KEY.match(task_key):
+    if not keys.is_task_key(task_key):
         raise ValueError(f"task key {task_key!r} cannot be used in a marker")
     return task_key
 
@@ -395,7 +395,7 @@ def pr_body(
     Ratchet stops pushing once someone else pushes to the branch. Raises ValueError for an
     unusable task key."""
     redact = _redactor(redact)
-    branch = f"ratchet/{_key(task_key)}"
+    branch = keys.branch_of(_key(task_key))
     by = _link("this Ratchet run", run_url) if _is_safe_url(run_url) else "Ratchet"
     t = code(trigger_phrase, redact, 60)
     parts = [

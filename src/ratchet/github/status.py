@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ratchet.core.outcome import Phase
 from ratchet.github.env import ActionEnv
 
 
@@ -47,14 +48,5 @@ class Status:
         except Exception as exc:  # progress must never fail the run
             self.warn(f"could not update the status comment: {exc}")
 
-    def phase(self, loop_phase: str) -> None:
-        text = loop_phase.lower()
-        if "recall" in text:
-            name = "recall"
-        elif "asking" in text:
-            name = "propose"
-        elif "test" in text:
-            name = "test"
-        else:
-            name = "publish"
-        self.post(phase=name, result=None)
+    def phase(self, phase: Phase) -> None:
+        self.post(phase=str(phase), result=None)

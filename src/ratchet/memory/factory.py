@@ -1,4 +1,4 @@
-"""Pick and open the memory backend for a run (DESIGN.md §3 `memory`).
+"""Pick and open the memory backend for a run (the `memory` key of .github/ratchet.yml).
 
 - ``mem0``: the Mem0 platform through MemoryClient, wrapped so a failed write is journaled and
   replayed on the next run (in GitHub Actions the journal is the git ledger, since the runner's

@@ -31,6 +31,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ratchet.core import keys
+from ratchet.core.retry import Backoff
 from ratchet.errors import GitError, MemoryStoreError
 from ratchet.memory.rank import rank
 from ratchet.records import MemoryRecord, now_iso, sort_key
@@ -195,7 +197,7 @@ class LedgerStore:
         repo: Path,
         *,
         remote: str | None = "origin",
-        branch: str = "ratchet/ledger",
+        branch: str = keys.LEDGER_BRANCH,
         path: str = "ledger.jsonl",
         push: bool = True,
         git_env: Mapping[str, str] | None = None,
@@ -565,7 +567,8 @@ class LedgerStore:
 
     def _sleep(self, attempt: int) -> None:
         if self.retry_delay > 0:
-            time.sleep(self.retry_delay * min(2 ** (attempt - 1), 16) * self._rng.uniform(0.5, 1.5))
+            policy = Backoff(self.retry_delay, 16 * self.retry_delay)
+            time.sleep(policy.delay(attempt, self._rng))
 
 
 def _tail(text: str, n: int = 500) -> str:

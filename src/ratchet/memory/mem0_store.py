@@ -29,11 +29,11 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ratchet.core.retry import Backoff, parse_retry_after
 from ratchet.errors import MemoryStoreError
 from ratchet.records import MemoryRecord, sort_key
 from ratchet.redact import Redactor
@@ -51,6 +51,7 @@ KEY_HINT = (
 )
 _JOURNAL_PREFIX = "journal:"
 
+_RNG = random.Random()  # backoff jitter
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -455,15 +456,13 @@ class Mem0Store:
                 self._sleep(delay)
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(max(retry_after, 0.0), self.backoff_cap)
-        ceiling = min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
-        return ceiling / 2 + random.uniform(0, ceiling / 2)
+        policy = Backoff(self.backoff_base, self.backoff_cap)
+        return policy.delay(attempt, _RNG, retry_after=retry_after)
 
     def _observe(self, response: httpx.Response) -> None:
         """httpx response hook: remember the status (the SDK's constructor hides it)."""
         self._last_status = response.status_code
-        self._last_retry_after = _parse_retry_after(response.headers.get("Retry-After"))
+        self._last_retry_after = parse_retry_after(response.headers.get("Retry-After"), time.time())
 
     def _classify(self, exc: Exception) -> _Failure:
         exc_mod = self._exc
@@ -520,17 +519,3 @@ class Mem0Store:
             "This looks like a bug or an incompatible Mem0 API; please report it.",
         )
 
-
-def _parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())

@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from ratchet import __version__
+from ratchet.core.retry import Backoff
 from ratchet.errors import (
     ConfigError,
     ModelAuthError,
@@ -312,8 +313,8 @@ class MiniMaxClient:
         return b"".join(chunks)
 
     def _backoff(self, attempt: int, min_wait: float) -> float:
-        ceiling = min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
-        return max(self._rng.uniform(0.0, ceiling), min_wait)
+        policy = Backoff(self.backoff_base, self.backoff_cap)
+        return policy.delay(attempt, self._rng, at_least=min_wait)
 
     def _deadline_error(self, attempts: int, last: str) -> ModelUnavailable:
         return ModelUnavailable(

@@ -23,12 +23,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ratchet.core.outcome import KEPT, SKIP
 from ratchet.errors import ConfigError
-from ratchet.records import FAILED_OUTCOMES, KEPT_OUTCOMES, MemoryRecord
+from ratchet.records import MemoryRecord
 from ratchet.types import Completion, Edit, Message, Usage
 
-#: outcomes that mean "do not propose this step again" (besides FAILED_OUTCOMES)
-SKIP_OUTCOMES = FAILED_OUTCOMES | {"repeat", "invalid"}
+#: outcomes that mean "do not propose this step again"
+SKIP_OUTCOMES = SKIP
 #: a step whose attempts ended in ``error`` this many times is given up on
 MAX_ERRORS = 2
 #: words in a user message saying the previous proposal was turned down before testing
@@ -136,7 +137,7 @@ class MemoryView:
             if record.kind != "attempt" or not record.title.strip():
                 continue
             title = _norm(record.title)
-            if record.outcome in KEPT_OUTCOMES:
+            if record.outcome in KEPT:
                 kept.add(title)
             elif record.outcome in SKIP_OUTCOMES:
                 failed.setdefault(title, record.outcome)

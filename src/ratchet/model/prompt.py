@@ -1,7 +1,7 @@
 """The messages sent to the model for one proposal.
 
 ``build_messages`` is pure and deterministic. The system message states the role, the reply
-schema (DESIGN.md §3 "Model reply") and the edit rules. The user message carries the material,
+schema (the README's "The model reply") and the edit rules. The user message carries the material,
 longest first and the ask last: the repository context, the failing test output, the memory
 digest, the task (user text, cleaned and quoted as data) and a note from the previous step.
 The total size of all message contents stays within ``budget`` characters: the repository

@@ -237,7 +237,7 @@ def commit_all(wt_path: Path, message: str, paths: list[str]) -> str:
 
 
 def commit_message(title: str, rationale: str, attempt: int, before: int, after: int) -> str:
-    """The commit message of DESIGN.md §3: title, blank line, rationale, trailers."""
+    """The commit message: title, blank line, rationale, then the Ratchet-* trailers."""
     body = rationale.strip()
     parts = [title.strip().splitlines()[0] if title.strip() else "Ratchet change", ""]
     if body:
