@@ -115,3 +115,49 @@ def test_task_lock_refuses_a_second_holder(tmp_path: Path) -> None:
                 pass
     with gitops.task_lock(repo, "t"):  # released
         pass
+
+
+def test_gitpython_and_gitcmd_share_one_hardening(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A repository that asks for commit signing and an inherited GIT_CONFIG_* injection that
+    would set a hooks path change nothing for either way Ratchet runs git."""
+    from ratchet.workspace import gitcmd
+
+    root = make_repo(tmp_path / "r", {"a.py": "x = 1\n"})
+    git(root, "config", "commit.gpgSign", "true")
+    git(root, "config", "gpg.program", str(tmp_path / "no-such-signer"))
+    hooks = tmp_path / "planted-hooks"
+    hooks.mkdir()
+    marker = tmp_path / "hook-ran"
+    hook = hooks / "pre-commit"
+    hook.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    hook.chmod(0o755)
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
+    monkeypatch.setenv("GIT_CONFIG_KEY_0", "core.hooksPath")
+    monkeypatch.setenv("GIT_CONFIG_VALUE_0", str(hooks))
+    repo = gitops.open_repo(root)
+    gitops.ensure_branch(repo, "ratchet/t", gitops.base_ref(repo, "main"))
+    wt = gitops.worktree(repo, "ratchet/t", "t")
+    (wt / "a.py").write_text("x = 2\n")
+    gitops.commit_all(wt, gitops.commit_message("Change", "", 1, 0, 1), ["a.py"])  # GitPython
+    (wt / "a.py").write_text("x = 3\n")
+    gitcmd.git(wt, "commit", "-q", "-am", "again")  # gitcmd
+    assert not marker.exists()
+    assert git(root, "log", "-1", "--format=%s", "ratchet/t") == "again"
+    # both paths set the same options
+    env = gitcmd.gitpython_env()
+    pairs = {env[f"GIT_CONFIG_KEY_{i}"]: env[f"GIT_CONFIG_VALUE_{i}"]
+             for i in range(int(env["GIT_CONFIG_COUNT"]))}
+    argv = gitcmd.git_argv("log")
+    assert {f"{k}={v}" for k, v in pairs.items()} == set(argv[2:-1:2])
+    assert pairs["protocol.file.allow"] == "never" and pairs["protocol.ext.allow"] == "never"
+
+
+def test_the_cli_scrubs_redirecting_git_variables() -> None:
+    from ratchet.workspace.gitcmd import scrub_environ
+
+    environ = {"GIT_DIR": "/elsewhere", "GIT_CONFIG_KEY_3": "x", "GIT_AUTHOR_NAME": "me",
+               "PATH": "/bin", "GIT_INDEX_FILE": "/tmp/i"}
+    assert sorted(scrub_environ(environ)) == ["GIT_CONFIG_KEY_3", "GIT_DIR", "GIT_INDEX_FILE"]
+    assert environ == {"GIT_AUTHOR_NAME": "me", "PATH": "/bin"}

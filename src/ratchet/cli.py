@@ -163,8 +163,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return EXIT_USAGE
-    from ratchet.errors import RatchetError
+    import os
 
+    from ratchet.errors import RatchetError
+    from ratchet.workspace.gitcmd import scrub_environ
+
+    scrub_environ(os.environ)  # no inherited GIT_DIR/GIT_CONFIG_* reaches any git we run
     try:
         if args.command == "run":
             from ratchet.commands.run import cmd_run

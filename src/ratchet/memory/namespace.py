@@ -11,7 +11,6 @@ local run and an Actions run of the same repository share one memory.
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -43,15 +42,12 @@ def repo_namespace(repo: Path | None, environ: Mapping[str, str]) -> str:
 
 def origin_url(repo: Path | None) -> str | None:
     """The configured URL of remote ``origin`` of the checkout at ``repo``, or None."""
-    cmd = ["git"]
-    if repo is not None:
-        cmd += ["-C", str(repo)]
-    cmd += ["config", "--get", "remote.origin.url"]
+    from ratchet.errors import GitError
+    from ratchet.workspace.gitcmd import git
+
     try:
-        proc = subprocess.run(
-            cmd, capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL
-        )
-    except (OSError, subprocess.SubprocessError):
+        proc = git(repo or Path.cwd(), "config", "--get", "remote.origin.url", check=False)
+    except GitError:
         return None
     url = proc.stdout.strip()
     return url if proc.returncode == 0 and url else None

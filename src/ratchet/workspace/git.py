@@ -1,4 +1,5 @@
-"""Git operations for one iteration, through GitPython.
+"""Git operations for one iteration, through GitPython (plumbing through ``gitcmd.git``), both
+under the one hardening policy of ``gitcmd``.
 
 The user's checkout is never touched: Ratchet works in its own worktree under the repository's
 git directory (``.git/ratchet/worktrees/<task>``) on branch ``ratchet/<task>``. Every git command
@@ -21,20 +22,7 @@ if TYPE_CHECKING:  # GitPython is imported lazily: it costs ~0.1 s at start-up
     import git
 
 IDENTITY = (gitcmd.AUTHOR_NAME, gitcmd.AUTHOR_EMAIL)
-SAFE_GIT_ENV = {
-    "GIT_CONFIG_COUNT": "3",
-    "GIT_CONFIG_KEY_0": "core.hooksPath",
-    "GIT_CONFIG_VALUE_0": "/dev/null",
-    "GIT_CONFIG_KEY_1": "core.fsmonitor",
-    "GIT_CONFIG_VALUE_1": "false",
-    "GIT_CONFIG_KEY_2": "commit.gpgSign",
-    "GIT_CONFIG_VALUE_2": "false",
-    "GIT_TERMINAL_PROMPT": "0",
-    "GIT_AUTHOR_NAME": IDENTITY[0],
-    "GIT_AUTHOR_EMAIL": IDENTITY[1],
-    "GIT_COMMITTER_NAME": IDENTITY[0],
-    "GIT_COMMITTER_EMAIL": IDENTITY[1],
-}
+SAFE_GIT_ENV = gitcmd.gitpython_env()
 
 
 def _safe(repo: git.Repo) -> git.Repo:

@@ -1,6 +1,8 @@
-"""The one way Ratchet runs git: hardened, list-args, no prompts, no hooks, no secrets in argv.
+"""Ratchet's one git hardening policy: list-args, no prompts, no hooks, no secrets in argv.
 
-Every git subprocess goes through :func:`git`. It
+Git runs two ways, under the same policy: plumbing and remote commands through :func:`git`
+here (argv ``-c`` options), repository operations through GitPython (``workspace/git.py``),
+whose environment :func:`gitpython_env` builds from the same settings. The policy
 
 - disables hooks (``core.hooksPath=/dev/null``) and fsmonitor (``core.fsmonitor=false``):
   a repository (or a patch the model wrote) can plant either, and both would run on our next
@@ -12,7 +14,9 @@ Every git subprocess goes through :func:`git`. It
 - never prompts (``GIT_TERMINAL_PROMPT=0``), speaks C locale (stable messages to parse), and
   commits as a fixed identity unless the caller passes another;
 - drops inherited variables that would redirect git to another repository or inject configuration
-  (``GIT_DIR``, ``GIT_INDEX_FILE``, ``GIT_CONFIG_PARAMETERS``, ``GIT_CONFIG_COUNT`` …).
+  (``GIT_DIR``, ``GIT_INDEX_FILE``, ``GIT_CONFIG_PARAMETERS``, ``GIT_CONFIG_COUNT`` …); the
+  CLI removes them from its own environment at start (:func:`scrub_environ`), so GitPython's
+  children do not inherit them either.
 
 Credentials travel in the environment only (:func:`auth_env`), never in argv nor ``.git/config``.
 """
@@ -42,6 +46,15 @@ __all__ = [
 AUTHOR_NAME = "Ratchet"
 AUTHOR_EMAIL = "ratchet@users.noreply.github.com"
 
+#: the settings every git command carries: hooks and fsmonitor would run code a repository (or a
+#: patch) planted; a signing program could be anything; ``ext::`` runs commands
+HARDENING: tuple[tuple[str, str], ...] = (
+    ("core.hooksPath", "/dev/null"),
+    ("core.fsmonitor", "false"),
+    ("commit.gpgSign", "false"),
+    ("tag.gpgSign", "false"),
+    ("protocol.ext.allow", "never"),
+)
 #: subcommands that talk to a remote the user configured; the only ones allowed the file transport
 _REMOTE_COMMANDS = frozenset({"fetch", "push", "ls-remote", "pull"})
 _STDERR_TAIL = 2000
@@ -113,39 +126,53 @@ def base_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
         for k, v in os.environ.items()
         if k not in _DROP_EXACT and not k.startswith(_DROP_PREFIXES)
     }
-    out.update(
-        {
-            "GIT_TERMINAL_PROMPT": "0",
-            "GCM_INTERACTIVE": "never",
-            "LC_ALL": "C",
-            "LANGUAGE": "C",
-            "GIT_AUTHOR_NAME": AUTHOR_NAME,
-            "GIT_AUTHOR_EMAIL": AUTHOR_EMAIL,
-            "GIT_COMMITTER_NAME": AUTHOR_NAME,
-            "GIT_COMMITTER_EMAIL": AUTHOR_EMAIL,
-        }
-    )
+    out.update(_FIXED_ENV)
     if env:
         out.update(env)
     return out
+
+
+_FIXED_ENV = {
+    "GIT_TERMINAL_PROMPT": "0",
+    "GCM_INTERACTIVE": "never",
+    "LC_ALL": "C",
+    "LANGUAGE": "C",
+    "GIT_AUTHOR_NAME": AUTHOR_NAME,
+    "GIT_AUTHOR_EMAIL": AUTHOR_EMAIL,
+    "GIT_COMMITTER_NAME": AUTHOR_NAME,
+    "GIT_COMMITTER_EMAIL": AUTHOR_EMAIL,
+}
+
+
+def gitpython_env() -> dict[str, str]:
+    """The variables GitPython's commands run with: the same settings as :func:`git_argv`
+    (through ``GIT_CONFIG_COUNT``, which also overrides any inherited ``GIT_CONFIG_KEY_n``), the
+    file transport refused (GitPython does no remote work), and the fixed prompt, locale and
+    identity settings of :func:`base_env`."""
+    pairs = [*HARDENING, ("protocol.file.allow", "never")]
+    out = {"GIT_CONFIG_COUNT": str(len(pairs)), "GIT_CONFIG_PARAMETERS": ""}
+    for i, (key, value) in enumerate(pairs):
+        out[f"GIT_CONFIG_KEY_{i}"] = key
+        out[f"GIT_CONFIG_VALUE_{i}"] = value
+    out.update(_FIXED_ENV)
+    return out
+
+
+def scrub_environ(environ: dict[str, str] | os._Environ[str]) -> list[str]:
+    """Remove the inherited variables that would redirect git or inject configuration from
+    ``environ`` (the CLI passes ``os.environ`` once, at start); returns the names removed."""
+    gone = [k for k in environ if k in _DROP_EXACT or k.startswith(_DROP_PREFIXES)]
+    for k in gone:
+        del environ[k]
+    return gone
 
 
 def git_argv(*args: str) -> list[str]:
     """The full argv for ``git <args>`` with the hardening ``-c`` options in front.
     ``args[0]`` must be the subcommand (it decides whether the file transport is allowed)."""
     file_allow = "user" if args and args[0] in _REMOTE_COMMANDS else "never"
-    return [
-        "git",
-        "-c",
-        "core.hooksPath=/dev/null",
-        "-c",
-        "core.fsmonitor=false",
-        "-c",
-        f"protocol.file.allow={file_allow}",
-        "-c",
-        "protocol.ext.allow=never",
-        *args,
-    ]
+    options = [f"{k}={v}" for k, v in HARDENING] + [f"protocol.file.allow={file_allow}"]
+    return ["git", *(part for opt in options for part in ("-c", opt)), *args]
 
 
 def git(
