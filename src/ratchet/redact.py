@@ -1,9 +1,10 @@
 """Redaction of secrets from everything that leaves the bot (PR text, comments, memory, logs).
 
 Redaction is a backstop, not the boundary: the boundary is that test code never holds secrets
-(see evaluate/sandbox.py). Known secret values come from the environment (names ending in _KEY,
-_TOKEN, _SECRET, _PASSWORD, plus the explicit ones Ratchet reads); their base64, URL-encoded and hex
-forms are redacted too, and well-known token shapes are redacted even when we do not know the value.
+(see evaluate/sandbox.py). Known secret values come from the environment (credential-named
+variables, ``ratchet.core.secrets``, plus the explicit ones Ratchet reads); their base64,
+URL-encoded and hex forms are redacted too, and well-known token shapes are redacted even when
+we do not know the value.
 """
 
 from __future__ import annotations
@@ -14,20 +15,16 @@ import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote
 
+from ratchet.core.secrets import MIN_SECRET_LENGTH, TOKEN_SHAPES, secret_values_in
+
 MASK = "***"
-_SECRET_NAME = re.compile(r"(_KEY|_TOKEN|_SECRET|_PASSWORD|_PAT)$|^(GH|GITHUB)_TOKEN$", re.I)
-_PATTERNS = re.compile(
-    r"(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|sk-[A-Za-z0-9_\-]{16,}"
-    r"|m0-[A-Za-z0-9]{16,}|eyJ[A-Za-z0-9_\-]{20,}\.[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,})"
-)
-_MIN_LEN = 6  # shorter values are too likely to occur by chance
+_PATTERNS = TOKEN_SHAPES
+_MIN_LEN = MIN_SECRET_LENGTH
 
 
 def secret_values(environ: Mapping[str, str] | None = None) -> list[str]:
     """The secret values found in ``environ`` (default: os.environ), longest first."""
-    env = os.environ if environ is None else environ
-    vals = {v for k, v in env.items() if _SECRET_NAME.search(k) and len(v) >= _MIN_LEN}
-    return sorted(vals, key=len, reverse=True)
+    return secret_values_in(os.environ if environ is None else environ)
 
 
 def _variants(secret: str) -> set[str]:

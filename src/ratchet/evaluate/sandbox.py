@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 import shlex
 import shutil
 import subprocess
@@ -48,6 +47,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ratchet.core.secrets import is_withheld_name, looks_secret_value
 from ratchet.errors import ConfigError
 from ratchet.evaluate.world import Shared, World
 
@@ -92,17 +92,6 @@ FORCED: Mapping[str, str] = {
     "NO_COLOR": "1",
 }
 
-_SECRET_NAME = re.compile(
-    r"(_KEY$|_KEYS$|^KEY$|_TOKEN$|^TOKEN$|SECRET|PASSWORD|PASSWD|CREDENTIAL|_PAT$|COOKIE"
-    r"|(^|_)AUTH($|_)|AUTHORIZATION|PRIVATE|^GITHUB_|^ACTIONS_|^RUNNER_|^MEM0_|^MINIMAX_"
-    r"|^RATCHET_|^AWS_|^AZURE_|^GOOGLE_|^GCP_|^OPENAI_|^ANTHROPIC_|^HF_|^NPM_|^PYPI_|^TWINE_"
-    r"|^DOCKER_|^SSH_)",
-)
-_SECRET_VALUE = re.compile(
-    r"(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,}|\bsk-[A-Za-z0-9_-]{16,}|xox[abpr]-"
-    r"|AKIA[0-9A-Z]{16}|-----BEGIN [A-Z ]*PRIVATE KEY|://[^/\s:@]+:[^/\s@]+@|eyJ[\w-]{20,}\.)"
-)
-_OPAQUE_RUN = re.compile(r"[A-Za-z0-9+=_-]{32,}")
 
 #: relative to the real home directory; hidden inside bwrap when they exist
 HOME_CREDENTIALS: tuple[str, ...] = (
@@ -150,21 +139,9 @@ CHOICES = ("auto", "bwrap", "unshare", "none")
 
 
 def is_secret_name(name: str) -> bool:
-    """True if an environment variable NAME looks like it holds a credential."""
-    return bool(_SECRET_NAME.search(name.upper()))
+    """True if the tests must not see an environment variable NAME (see ratchet.core.secrets)."""
+    return is_withheld_name(name)
 
-
-def looks_secret_value(value: str) -> bool:
-    """True if a VALUE looks like a token, key or a URL with embedded credentials."""
-    if _SECRET_VALUE.search(value):
-        return True
-    # a long run of letters AND digits with no separator is a key (base64 '/' splits it, which
-    # is fine: the halves are still long); path components and words are not
-    for m in _OPAQUE_RUN.finditer(value):
-        run = m.group(0)
-        if any(c.isdigit() for c in run) and any(c.isalpha() for c in run):
-            return True
-    return False
 
 
 def _clean_path(value: str) -> str:
