@@ -28,6 +28,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
+from ratchet.errors import JUnitError
 from ratchet.evaluate.report import ERROR, FAILED, PASSED, SKIPPED
 
 #: largest report file we parse (bytes)
@@ -36,10 +37,6 @@ MAX_JUNIT_BYTES = 32 * 1024 * 1024
 MAX_CASES = 200_000
 
 _RANK = {PASSED: 0, SKIPPED: 1, FAILED: 2, ERROR: 3}
-
-
-class JUnitError(ValueError):
-    """A report could not be read or parsed (missing, too large, malformed, unsafe XML)."""
 
 
 def _local(tag: object) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ratchet.errors import RatchetError
+from ratchet.errors import GitHubError
 
 __all__ = ["GitHubError", "translate_error"]
 
@@ -19,23 +19,6 @@ _ACTIONS_PR_SETTING = (
     "(Settings → Actions → General → Workflow permissions; for an organization repository also "
     "in the organization's settings), or pass a GitHub App or personal token as github_token."
 )
-
-
-class GitHubError(RatchetError):
-    """A GitHub API call failed. ``status`` is the HTTP status (None: no response at all);
-    ``permission`` names the token permission that was missing, when that was the cause."""
-
-    def __init__(
-        self,
-        message: str,
-        hint: str = "",
-        *,
-        status: int | None = None,
-        permission: str | None = None,
-    ) -> None:
-        super().__init__(message, hint)
-        self.status = status
-        self.permission = permission
 
 
 def translate_error(

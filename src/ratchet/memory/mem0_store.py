@@ -34,7 +34,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ratchet.core.retry import Backoff, parse_retry_after
-from ratchet.errors import MemoryStoreError
+from ratchet.errors import Mem0ConfigError, MemoryStoreError
 from ratchet.records import MemoryRecord, sort_key
 from ratchet.redact import Redactor
 
@@ -54,11 +54,6 @@ _JOURNAL_PREFIX = "journal:"
 _RNG = random.Random()  # backoff jitter
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-class Mem0ConfigError(MemoryStoreError):
-    """The key was rejected or the host is not the Mem0 platform API: retrying or journaling
-    will not help; the user must fix MEM0_API_KEY / MEM0_HOST."""
 
 
 # -- importing the SDK -----------------------------------------------------------------------

@@ -30,7 +30,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ratchet.errors import GitError
+from ratchet.errors import GitCommandError
 from ratchet.redact import Redactor, secret_values
 
 __all__ = [
@@ -80,20 +80,6 @@ _DROP_EXACT = frozenset(
     }
 )
 _DROP_PREFIXES = ("GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_")
-
-
-class GitCommandError(GitError):
-    """A git command failed. ``command`` is the argument list (never the environment),
-    ``returncode`` the exit code (-1 for a timeout or a missing git), ``stderr`` its redacted
-    tail."""
-
-    def __init__(
-        self, message: str, *, command: Sequence[str], returncode: int, stderr: str, hint: str = ""
-    ) -> None:
-        super().__init__(message, hint)
-        self.command = tuple(command)
-        self.returncode = returncode
-        self.stderr = stderr
 
 
 def auth_env(token: str, server_url: str = "https://github.com") -> dict[str, str]:
