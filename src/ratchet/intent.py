@@ -87,9 +87,14 @@ def _int(v: Any) -> int | None:
     return v if isinstance(v, int) and not isinstance(v, bool) else None
 
 
+def _mapping(v: Any) -> Mapping[str, Any]:
+    """``v`` if it is a mapping (a JSON object), else an empty one."""
+    return v if isinstance(v, Mapping) else {}
+
+
 def _same_repo(pr: Mapping[str, Any], repo: Mapping[str, Any]) -> bool:
-    head = pr.get("head") if isinstance(pr.get("head"), Mapping) else {}
-    head_repo = head.get("repo") if isinstance(head.get("repo"), Mapping) else {}
+    head = _mapping(pr.get("head"))
+    head_repo = _mapping(head.get("repo"))
     if "id" in head_repo and "id" in repo:
         return head_repo.get("id") == repo.get("id")
     return head_repo.get("full_name") == repo.get("full_name")
@@ -99,7 +104,7 @@ def parse_event(event: str, payload: Mapping[str, Any], trigger_phrase: str) -> 
     """Decide what an event asks for. Never raises on a malformed payload: returns Skip."""
     if not isinstance(payload, Mapping):
         return Skip("the event payload is not a JSON object")
-    repo = payload.get("repository") if isinstance(payload.get("repository"), Mapping) else {}
+    repo = _mapping(payload.get("repository"))
     sender = _actor(payload.get("sender"))
     action = payload.get("action")
 
@@ -141,7 +146,7 @@ def parse_event(event: str, payload: Mapping[str, Any], trigger_phrase: str) -> 
         )
         if pr is None or _int(pr.get("number")) is None:
             return Skip(f"{event} payload without pull_request")
-        head = pr.get("head") if isinstance(pr.get("head"), Mapping) else {}
+        head = _mapping(pr.get("head"))
         key = task_key_from_branch(str(head.get("ref") or ""))
         if key is None:
             return Skip(f"pull request #{pr['number']} is not a Ratchet pull request")

@@ -9,12 +9,15 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from rich.console import Console
 from rich.markup import escape
 
 from ratchet.core.outcome import Phase
+
+if TYPE_CHECKING:  # rich.progress is imported only when a live phase starts
+    from rich.progress import Progress
 
 
 class Reporter:
@@ -35,7 +38,7 @@ class Reporter:
         self.live = self.console.is_terminal if live is None else live
         self._phase: str | None = None
         self._started = 0.0
-        self._status = None
+        self._status: Progress | None = None
 
     # -- phases ---------------------------------------------------------------------------
     def phase(self, name: str, kind: Phase | None = None) -> None:

@@ -7,6 +7,8 @@ import os
 import shutil
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
@@ -15,7 +17,20 @@ from ratchet import __version__
 from ratchet.errors import RatchetError
 from ratchet.redact import redactor_from_env
 
+if TYPE_CHECKING:  # GitPython and the settings are imported only when the checks run
+    import git
+
+    from ratchet.config import Settings
+
 Check = Callable[[], str]
+
+
+@dataclass
+class _State:
+    """What the checks found so far, for the checks that need it."""
+
+    repo: git.Repo | None = None
+    settings: Settings | None = None
 
 
 class Doctor:
@@ -53,24 +68,27 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     d = Doctor()
     d.console.print(f"ratchet {__version__}, Python {sys.version.split()[0]}")
     d.check("git", lambda: shutil.which("git") or _raise("git is not installed", "install git"))
-    state: dict[str, object] = {}
+    state = _State()
 
     def repo_check() -> str:
         repo = gitops.open_repo(args.repo.resolve())
-        state["repo"] = repo
+        state.repo = repo
         return str(repo.working_dir)
 
     if d.check("repository", repo_check):
+        repo = state.repo
+        assert repo is not None  # repo_check passed
 
         def config_check() -> str:
-            s = build_settings(RunOptions(repo=args.repo), state["repo"], need_task=False)
-            state["settings"] = s
+            s = build_settings(RunOptions(repo=args.repo), repo, need_task=False)
+            state.settings = s
             return (
                 f"base branch {s.base_branch}; task: {_short(s.task_text) or '(none: pass --task)'}"
             )
 
         if d.check("config", config_check):
-            s = state["settings"]
+            s = state.settings
+            assert s is not None  # config_check passed
             d.check(
                 "test command",
                 lambda: (
@@ -98,9 +116,10 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         return sb.name
 
     d.check("test sandbox", sandbox_check)
-    if "settings" in state and state["settings"].test_command:  # type: ignore[attr-defined]
-        _explain_evaluation(d, state)
-    _check_minimax(d, state.get("settings"))
+    if state.settings is not None and state.settings.test_command:
+        assert state.repo is not None  # the settings are built from the repository
+        _explain_evaluation(d, state.repo, state.settings)
+    _check_minimax(d, state.settings)
     _check_mem0(d, state)
     if d.failed:
         d.console.print(f"\n{d.failed} problem(s) found.")
@@ -109,7 +128,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 0
 
 
-def _explain_evaluation(d: Doctor, state: dict[str, object]) -> None:
+def _explain_evaluation(d: Doctor, repo: git.Repo, s: Settings) -> None:
     """The runner, whether results are per test, the prepared directories, where tests run."""
     from pathlib import Path
 
@@ -117,16 +136,13 @@ def _explain_evaluation(d: Doctor, state: dict[str, object]) -> None:
     from ratchet.evaluate.sandbox import choose_sandbox
     from ratchet.evaluate.world import discover
 
-    s = state["settings"]
-    root = Path(state["repo"].working_dir)  # type: ignore[attr-defined]
-    world = discover(root, prepared_paths=s.config.prepared_paths)  # type: ignore[attr-defined]
+    root = Path(repo.working_dir)
+    world = discover(root, prepared_paths=s.config.prepared_paths)
     try:
         sandbox = choose_sandbox()
     except RatchetError:
         return
-    lines = explain.lines(
-        s.test_command, root, sandbox, world, s.config.junit_path  # type: ignore[attr-defined]
-    )
+    lines = explain.lines(s.test_command, root, sandbox, world, s.config.junit_path)
     for name, detail in lines:
         d.note(name, detail)
     if world.skipped:
@@ -168,7 +184,7 @@ def _check_minimax(d: Doctor, settings: object) -> None:
     d.check("MiniMax", ping)
 
 
-def _check_mem0(d: Doctor, state: dict[str, object]) -> None:
+def _check_mem0(d: Doctor, state: _State) -> None:
     key = os.environ.get("MEM0_API_KEY", "").strip()
     if not key:
         return
@@ -179,7 +195,7 @@ def _check_mem0(d: Doctor, state: dict[str, object]) -> None:
         from ratchet.memory.namespace import repo_namespace
         from ratchet.workspace import git as gitops
 
-        repo = state.get("repo")
+        repo = state.repo
         root = getattr(repo, "working_dir", None)
         sd = gitops.state_dir(repo) if repo is not None else None
         import tempfile

@@ -85,15 +85,15 @@ def _closest(lines: list[str], search: str) -> tuple[int, int, float] | None:
     if not windows:
         # Fall back to the file line closest to any of the (longest) SEARCH lines.
         stripped = [line.strip() for line in lines]
-        best: tuple[float, int] | None = None
+        closest: tuple[float, int] | None = None
         for wanted in sorted(want, key=len, reverse=True)[:8]:
             for close in difflib.get_close_matches(wanted, stripped, n=1, cutoff=0.6):
                 score = _similarity(wanted, close)
-                if best is None or score > best[0]:
-                    best = (score, stripped.index(close))
-        if best is None:
+                if closest is None or score > closest[0]:
+                    closest = (score, stripped.index(close))
+        if closest is None:
             return None
-        return best[1], best[1] + 1, best[0]
+        return closest[1], closest[1] + 1, closest[0]
     best = _best_window(windows, len(want))
     if best is None or best.score < 0.5:
         return None

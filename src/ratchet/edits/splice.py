@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+from collections.abc import Sequence
 
 from ratchet.edits.context import _Ctx
 from ratchet.edits.indent import _indent_char, _restyle_new_lines
@@ -198,12 +199,12 @@ def _splice(
     blanks_at: dict[int, list[tuple[str, int]]] = {}
     for i, (s, f) in enumerate(pairs):  # collect the blank lines inside changed blocks first
         if s is None and f is not None and not lines[f].strip():
-            k = inside(i)
-            if k is not None:
+            within = inside(i)
+            if within is not None:
                 a = prev_s[i]
                 assert a is not None
-                held.setdefault(k, []).append(lines[f])
-                blanks_at.setdefault(k, []).append((lines[f], a - ops[k][1] + 1))
+                held.setdefault(within, []).append(lines[f])
+                blanks_at.setdefault(within, []).append((lines[f], a - ops[within][1] + 1))
 
     for i, (s, f) in enumerate(pairs):
         if s is None:
@@ -235,7 +236,7 @@ def _gap_has_change(
     pairs: list[tuple[int | None, int | None]],
     index: int,
     op_of: dict[int, int],
-    ops: list[tuple[str, int, int, int, int]],
+    ops: Sequence[tuple[str, int, int, int, int]],
 ) -> bool:
     """True if a left-out file line shares its gap with a changed SEARCH line with no file line.
 

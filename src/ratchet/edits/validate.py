@@ -18,6 +18,8 @@ def _normalise_edits(rel: str, edits: object) -> list[tuple[str, str]]:
         raise EditError(f"Internal: the edits for `{rel}` are not a list.", "invalid", rel)
     pairs: list[tuple[str, str]] = []
     for item in edits:
+        search: object  # checked to be a str below, whatever the item's shape
+        replace: object
         if isinstance(item, Edit):
             search, replace = item.search, item.replace
         elif isinstance(item, Mapping):

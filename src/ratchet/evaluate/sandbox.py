@@ -302,6 +302,7 @@ class Sandbox:
                 args += ["--ro-bind", "/dev/null", path]
         args += ["--bind", str(tmp), str(tmp), "--bind", str(tree), str(root)]
         for i, shared in enumerate(self._mounted(world)):
+            assert world is not None  # _mounted(None) is empty
             source, dest = os.path.join(world.checkout, shared.rel), str(root / shared.rel)
             if shared.cache:
                 upper, work = self._overlay_dirs(tmp, i)

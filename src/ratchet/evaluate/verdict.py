@@ -137,7 +137,9 @@ def _per_test(
     """(fixed, regressed, flaky, effective candidate results) over the tests in ``base``."""
     changed = changed_tests(base, cand)
     effective = _effective(cand, rerun, changed)
-    fixed, regressed, flaky = [], [], []
+    fixed: list[str] = []
+    regressed: list[str] = []
+    flaky: list[str] = []
     for test_id in changed:
         before, once, twice = base.tests[test_id], cand.tests.get(test_id), effective.get(test_id)
         if before == PASSED:

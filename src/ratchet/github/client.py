@@ -38,6 +38,7 @@ from ratchet.redact import Redactor, secret_values
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from github.IssueComment import IssueComment
     from github.NamedUser import NamedUser
+    from github.Organization import Organization
     from github.PullRequest import PullRequest
     from github.Repository import Repository
 
@@ -387,7 +388,8 @@ class GitHubClient:
         try:
             p = self._repo_obj.get_pull(int(pr_number))
             r = p.get_review(int(review_id))
-            comments = [
+            # PyGithub types ``original_line`` as int, but it is None for file-level comments
+            comments: list[tuple[str, int | None, str]] = [
                 (c.path, c.line if c.line is not None else c.original_line, c.body or "")
                 for c in p.get_single_review_comments(int(review_id))
             ]
@@ -425,7 +427,7 @@ def _quiet_pygithub_logger() -> None:
 # ----------------------------------------------------------------------------- conversions
 
 
-def _user(user: NamedUser | None) -> tuple[str, int, str]:
+def _user(user: NamedUser | Organization | None) -> tuple[str, int, str]:
     """(login, id, type) of a PyGithub user; a deleted account is GitHub's "ghost"."""
     if user is None:
         return ("ghost", 0, "User")

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from ratchet.errors import MemoryStoreError
 from ratchet.memory.base import MemoryStore
-from ratchet.memory.journal import Journal
+from ratchet.memory.journal import RecordJournal
 from ratchet.records import MemoryRecord, sort_key
 
 JOURNAL_PREFIX = "journal:"
@@ -36,7 +36,7 @@ class DurableStore:
     def __init__(
         self,
         primary: MemoryStore,
-        journal: Journal,
+        journal: RecordJournal,
         *,
         mirror: MemoryStore | None = None,
         on_warning: Callable[[str], None] = warn_stderr,

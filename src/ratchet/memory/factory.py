@@ -73,7 +73,7 @@ def open_mem0(
 ) -> MemoryStore:
     """Mem0 behind a DurableStore whose journal is replayed first."""
     from ratchet.memory.durable import DurableStore, UnavailableStore
-    from ratchet.memory.journal import Journal
+    from ratchet.memory.journal import Journal, RecordJournal
     from ratchet.memory.mem0_store import Mem0ConfigError, Mem0Store
     from ratchet.memory.namespace import repo_namespace
 
@@ -92,7 +92,7 @@ def open_mem0(
     except MemoryStoreError as exc:
         primary = UnavailableStore("mem0", exc)
     local_journal = Journal(state_dir / "mem0-journal.jsonl")
-    journal = local_journal
+    journal: RecordJournal = local_journal
     # a copy of every record, read when Mem0 is down: the ledger in CI (the runner's disk does
     # not survive the job), a file under .git/ratchet elsewhere
     mirror: MemoryStore = LocalStore(state_dir / "mem0-mirror.jsonl")

@@ -17,7 +17,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from ratchet.errors import MemoryStoreError
 from ratchet.memory.base import MemoryStore
@@ -31,6 +31,23 @@ except ImportError:  # pragma: no cover - Windows: single writer assumed
 VERSION = 1
 OPS = ("add", "update")
 log = logging.getLogger(__name__)
+
+
+class RecordJournal(Protocol):
+    """What :class:`~ratchet.memory.durable.DurableStore` needs of its journal: a
+    :class:`Journal` (a local file) or a
+    :class:`~ratchet.memory.ledger_journal.LedgerJournal` (the git ledger)."""
+
+    @property
+    def path(self) -> Path: ...  # named in messages
+
+    def append(self, record: MemoryRecord, *, op: str = "add") -> None: ...
+
+    def pending(self) -> list[MemoryRecord]: ...
+
+    def replay(self, store: MemoryStore) -> tuple[int, int]: ...
+
+    def remove(self, keys: set[str]) -> int: ...
 
 
 class Journal:

@@ -449,8 +449,10 @@ class LedgerStore:
                         f"the ledger holds more than {self.max_lines} live records",
                         hint="Forget old tasks with `ratchet forget`.",
                     )
-            if not new and heads == [local] and content == lines:
-                commit = local  # publishing local commits that already hold everything
+            if not new and local is not None and heads == [local] and content == lines:
+                # publishing local commits that already hold everything (``heads`` holds only
+                # non-empty tips, so ``heads == [local]`` already implies a local tip)
+                commit = local
             else:
                 commit = self._commit(content, heads, message)
             if pushing:

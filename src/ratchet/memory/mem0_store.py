@@ -19,6 +19,7 @@ What the SDK does not do, this module does (see the Mem0 notes for the traps):
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.metadata
 import importlib.util
@@ -92,7 +93,7 @@ def _defer_package_init() -> None:
     if spec is None or loader is None or spec.submodule_search_locations is None:
         return
     module = importlib.util.module_from_spec(spec)
-    module.__version__ = version  # read by mem0.memory.telemetry
+    module.__dict__["__version__"] = version  # read by mem0.memory.telemetry
 
     def finish_init(name: str) -> Any:
         if name.startswith("__"):
@@ -356,7 +357,7 @@ class Mem0Store:
             if not memory_id or memory_id.startswith(_JOURNAL_PREFIX):
                 continue
             reply = self._call(
-                "delete", lambda mid=memory_id: self._client.delete(mid), missing_ok=True
+                "delete", functools.partial(self._client.delete, memory_id), missing_ok=True
             )
             if reply is not None:
                 deleted += 1
@@ -373,7 +374,9 @@ class Mem0Store:
         while True:
             reply = self._call(
                 "list",
-                lambda p=page: self._client.get_all(filters=filters, page=p, page_size=PAGE_SIZE),
+                functools.partial(
+                    self._client.get_all, filters=filters, page=page, page_size=PAGE_SIZE
+                ),
             )
             if isinstance(reply, list):  # an unpaginated reply
                 return [i for i in reply if isinstance(i, dict)][:limit], len(reply) > limit

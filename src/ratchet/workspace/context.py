@@ -184,9 +184,9 @@ def build_context(
     # a file the output names only as a module (a repr, an import line) is weaker evidence
     # than a file with a line in a traceback, or one defining a name the evidence points at
     ranked = [(p, T_MENTIONED if t == T_OUTPUT and p not in ev.lines else t) for p, t in ranked]
-    ranked = _merge_ranks(asked, ranked, defines)
+    merged = _merge_ranks(asked, ranked, defines)
     map_text = symbols.outline(
-        _map_order(index, ranked, defines), min(budget // MAP_SHARE, 6000)
+        _map_order(index, merged, defines), min(budget // MAP_SHARE, 6000)
     )
     header = f"Repository layout ({len(tracked)} tracked files):\n{outline}"
     if map_text:
@@ -195,7 +195,7 @@ def build_context(
             + map_text
         )
     room = budget - len(header) - 2
-    blocks, included = _fill(reader, index, ranked, task_text, room, budget, ev)
+    blocks, included = _fill(reader, index, merged, task_text, room, budget, ev)
     if blocks:
         intro = (
             f"Relevant files ({len(included)} shown, most relevant first; contents are "

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ratchet.evaluate.junit import JUnitError, parse_junit
 from ratchet.evaluate.runners.base import CollectContext, Collected
 
@@ -15,7 +17,7 @@ def collect_reports(
 ) -> Collected | None:
     """Per-test results from the JUnit files matching ``patterns`` (relative to the project
     root) that were written during the run; None when there are none or they do not parse."""
-    files = []
+    files: list[Path] = []
     for pattern in patterns:
         files += ctx.find(pattern, MAX_FILES - len(files))
     if not files:

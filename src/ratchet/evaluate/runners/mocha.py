@@ -11,8 +11,9 @@ Select: ``--grep '^(<full title>|...)$'`` (mocha matches it against each test's 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from ratchet.evaluate import shell
 from ratchet.evaluate.report import ERROR, FAILED, PASSED, SKIPPED
@@ -32,24 +33,27 @@ _HOOK = re.compile(r'"(before|after) (all|each)" hook')
 _MAX_FAILURES_SHOWN = 30
 
 
-def _id(entry: dict, relative) -> str:  # noqa: ANN001
+def _id(entry: dict[str, Any], relative: Callable[[str], str]) -> str:
     file = relative(str(entry.get("file") or "?"))
     return f"{file}::{entry.get('fullTitle', entry.get('title', ''))}"
 
 
-def _readable(data: dict) -> str:
-    stats = data.get("stats") if isinstance(data.get("stats"), dict) else {}
+def _readable(data: dict[str, Any]) -> str:
+    raw_stats = data.get("stats")
+    stats = raw_stats if isinstance(raw_stats, dict) else {}
     lines = [
         f"  {stats.get('passes', 0)} passing",
         f"  {stats.get('failures', 0)} failing",
         f"  {stats.get('pending', 0)} pending",
         "",
     ]
-    failures = data.get("failures") if isinstance(data.get("failures"), list) else []
+    raw_failures = data.get("failures")
+    failures = raw_failures if isinstance(raw_failures, list) else []
     for n, entry in enumerate(failures[:_MAX_FAILURES_SHOWN], 1):
         if not isinstance(entry, dict):
             continue
-        err = entry.get("err") if isinstance(entry.get("err"), dict) else {}
+        raw_err = entry.get("err")
+        err = raw_err if isinstance(raw_err, dict) else {}
         lines.append(f"  {n}) {entry.get('fullTitle', '')}:")
         text = str(err.get("stack") or err.get("message") or "")
         lines += [f"     {line}" for line in text.splitlines()[:40]]
@@ -57,7 +61,7 @@ def _readable(data: dict) -> str:
     return "\n".join(lines)
 
 
-def parse_report(data: object, relative) -> Collected | None:  # noqa: ANN001
+def parse_report(data: object, relative: Callable[[str], str]) -> Collected | None:
     if not isinstance(data, dict) or not isinstance(data.get("stats"), dict):
         return None
     tests: dict[str, str] = {}
