@@ -206,7 +206,7 @@ class Action:
 
     # -- memory -------------------------------------------------------------------------------
     def _store(self, repo: Any, key: str, cfg: Any):
-        from ratchet.commands.run import open_memory
+        from ratchet.commands.wiring import open_memory
 
         return open_memory(cfg.memory, repo, self.reporter, self.git_env)
 
@@ -268,14 +268,9 @@ class Action:
     def _iterate(
         self, intent: Intent, key: str, base: str, store: Any, pr: Any, trigger: str
     ) -> int:
-        from ratchet.commands.run import (
-            choose_and_report_sandbox,
-            make_model_factory,
-            prepare_evaluation,
-        )
+        from ratchet.commands.wiring import make_driver, make_model_factory
         from ratchet.github import actions
         from ratchet.github.branch import inspect, push_with_lease
-        from ratchet.loop import Loop
         from ratchet.session import RunOptions, build_settings
         from ratchet.workspace import git as gitops
         from ratchet.workspace.gitcmd import git
@@ -325,20 +320,10 @@ class Action:
             repo,
         )
         self.reporter.on_phase = status.phase
-        sandbox = choose_and_report_sandbox(self.reporter)
-        world = prepare_evaluation(settings, repo, self.reporter, sandbox)
-        loop = Loop(
-            settings=settings,
-            repo=repo,
-            store=store,
-            model_factory=make_model_factory(settings, None),
-            reporter=self.reporter,
-            run_id=self._run_id(),
-            sandbox=sandbox,
-            world=world,
-        )
+        factory = make_model_factory(settings, None)
+        driver = make_driver(settings, repo, store, self.reporter, self._run_id(), factory)
         with gitops.task_lock(repo, key):
-            result = loop.iterate()
+            result = driver.iterate()
         self.reporter.close()
         if result.test_output:
             with actions.group("test output of the change (as printed by the test command)"):

@@ -35,7 +35,7 @@ JSON_FIELDS = (
 
 
 def _open(args: argparse.Namespace, reporter: Reporter) -> MemoryStore:
-    from ratchet.commands.run import open_memory
+    from ratchet.commands.wiring import open_memory
     from ratchet.session import RunOptions, build_settings
     from ratchet.workspace import git as gitops
 

@@ -1,0 +1,413 @@
+"""One iteration, top to bottom: each step is an adapter call, then a decision of
+``ratchet.core.iteration``, then the adapter call that carries it out.
+
+    recall → plan → check out → baseline → propose (≤ 2 rounds, + 1 to see code) → review
+           → evaluate → judge → record → commit
+
+Nothing is written to Ratchet's worktree until the verdict says the change does not regress,
+and the attempt is recorded in memory before it is committed. ``ratchet run`` and
+``ratchet action`` wire the same driver (``commands/wiring.py``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ratchet.config import Settings
+from ratchet.core import iteration, keys
+from ratchet.core.iteration import Result
+from ratchet.core.outcome import Outcome, Phase
+from ratchet.errors import EditError, ModelError, ModelReplyError
+from ratchet.evaluate.report import SuiteRun, Verdict
+from ratchet.evaluate.testbed import TestBed
+from ratchet.memory.base import MemoryStore
+from ratchet.model.base import ChatModel
+from ratchet.progress import Reporter
+from ratchet.records import MemoryRecord
+from ratchet.types import Need, NoChange, Proposal, Usage
+from ratchet.workspace import git as gitops
+
+if TYPE_CHECKING:
+    import git
+
+    from ratchet.model.propose import Answer
+
+ModelFactory = Callable[[list[MemoryRecord]], ChatModel]
+Changes = dict[str, tuple[str | None, str]]
+
+
+@dataclass
+class _Attempt:
+    """What the iteration has done so far: the records it wrote and the tokens it spent."""
+
+    number: int
+    score_before: int | None = None
+    records: list[MemoryRecord] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    asked: tuple[str, ...] = ()
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class _Chosen:
+    proposal: Proposal
+    changes: Changes
+    patch_sha256: str
+    tokens: int
+
+
+@dataclass
+class Driver:
+    settings: Settings
+    repo: git.Repo
+    store: MemoryStore
+    model_factory: ModelFactory
+    reporter: Reporter
+    run_id: str
+    testbed: TestBed
+
+    @property
+    def branch(self) -> str:
+        return keys.branch_of(self.settings.task_key)
+
+    def iterate(self) -> Result:
+        from ratchet.evaluate.verdict import judge, suite_score
+        from ratchet.workspace.patch import unified_diff
+
+        s, rep = self.settings, self.reporter
+        rep.phase("recalling memory", Phase.RECALL)
+        history = self.store.records(s.task_key)
+        related = [r for r in self.store.search(s.task_text, 5) if r.task != s.task_key]
+        rep.end_phase()
+        for line in iteration.memory_lines(history):
+            rep.info(line)
+        step = iteration.plan(
+            history,
+            task_key=s.task_key,
+            attempts=s.config.budget.attempts,
+            tokens=s.config.budget.tokens,
+        )
+        if isinstance(step, iteration.Exhausted):
+            return Result(
+                task=s.task_key, branch=self.branch, outcome=iteration.BUDGET, detail=step.detail
+            )
+
+        base_sha = gitops.base_ref(self.repo, s.base_branch or "main", s.base_remote)
+        tip = gitops.ensure_branch(self.repo, self.branch, base_sha)
+        wt = gitops.worktree(self.repo, self.branch, s.task_key)
+        base_run = self.testbed.baseline(tip)
+        att = _Attempt(step.attempt, suite_score(base_run))
+        rep.info(
+            f"tests on {self.branch}: {base_run.passed} passed, "
+            f"{base_run.failed + base_run.errors} failing (score {att.score_before}; "
+            f"{iteration.evidence_words(base_run)})"
+        )
+
+        chosen = self._propose(att, wt, history, related, base_run, step.hinted)
+        if chosen is None:
+            return self._result(att)
+        cand, rerun = self.testbed.candidate(tip, chosen.changes, base_run)
+        verdict = judge(base_run, cand, rerun)
+        rep.info(f"verdict: {verdict.outcome} — {verdict.reason}")
+        rec = self._record(
+            att,
+            verdict.outcome,
+            proposal=chosen.proposal,
+            patch_sha256=chosen.patch_sha256,
+            files=tuple(sorted(chosen.changes)),
+            tokens=chosen.tokens,
+            score_before=verdict.score_before,
+            score_after=verdict.score_after,
+            failing=tuple(cand.failing[:50]),
+            detail=verdict.reason,
+        )
+        commit = ""
+        if verdict.keeps:
+            commit = self._commit(
+                wt, rec, chosen.changes, verdict.score_before, verdict.score_after, cand
+            )
+            att.records[-1] = rec.replace(commit=commit)
+        return self._result(
+            att,
+            verdict=verdict,
+            commit=commit,
+            diff=unified_diff(chosen.changes),
+            test_output=cand.output,
+        )
+
+    # -- propose: at most ROUNDS rounds, plus one to see the code the model asked for ----------
+    def _propose(
+        self,
+        att: _Attempt,
+        wt: Path,
+        history: list[MemoryRecord],
+        related: list[MemoryRecord],
+        base_run: SuiteRun,
+        hinted: tuple[str, ...],
+    ) -> _Chosen | None:
+        """The change to evaluate, or None when the iteration ends without one (recorded)."""
+        from ratchet.memory.digest import build_digest
+        from ratchet.workspace.patch import patch_sha256
+
+        s, rep = self.settings, self.reporter
+        digest = build_digest(history, related)
+        budget = iteration.context_budget(s.task_text, digest, base_run.output)
+        context = _Context(wt, gitops.ls_files(wt), s.task_text, base_run, hinted, budget)
+        model = self.model_factory(history)
+        note, rounds, done, carry = "", iteration.ROUNDS, 0, Usage()
+        while done < rounds:
+            done += 1
+            answer = self._ask(att, model, digest, context.text(att.asked), base_run, note)
+            if answer is None:
+                return None
+            answer = dataclasses.replace(answer, usage=answer.usage + carry)
+            carry = Usage()
+            if isinstance(answer.answer, Need):
+                need = iteration.on_need(att.asked, answer.answer.items)
+                if isinstance(need, iteration.Show):
+                    carry, att.asked, note = answer.usage, need.items, need.note
+                    rep.info("the model asks to see: " + ", ".join(need.items))
+                    rounds += 1  # asking for code does not use up the round for a retry
+                    continue
+                att.usage = att.usage + answer.usage
+                self._record(
+                    att, Outcome.INVALID, tokens=answer.usage.total_tokens, detail=need.detail
+                )
+                rep.warn("the model asked for more code twice; nothing was tested")
+                return None
+            att.usage = att.usage + answer.usage
+            tokens = answer.usage.total_tokens
+            if isinstance(answer.answer, NoChange):
+                att.title = ""
+                rep.info(f"the model proposes no change: {answer.answer.reason}")
+                self._record(att, Outcome.NO_CHANGE, detail=answer.answer.reason, tokens=tokens)
+                return None
+            proposal = answer.answer
+            att.title = proposal.title
+            rep.info(f"next action: {proposal.title}", style="bold")
+            try:
+                changes = self._plan_changes(wt, proposal)
+            except EditError as exc:
+                rep.info(f"edit refused ({exc.category}): {str(exc).splitlines()[0]}")
+                self._record(
+                    att,
+                    Outcome.INVALID,
+                    proposal=proposal,
+                    detail=str(exc),
+                    tokens=tokens,
+                    files=tuple(sorted({e.path for e in proposal.edits})),
+                )
+                att.number += 1
+                note = iteration.unusable_note(str(exc))
+                continue
+            verdict = iteration.review(history, patch_sha256(changes), proposal.title)
+            if isinstance(verdict, iteration.Repeat):
+                rep.info(
+                    f"refused: identical to attempt {verdict.prior.attempt} "
+                    f"({verdict.prior.outcome})"
+                )
+                self._record(
+                    att,
+                    Outcome.REPEAT,
+                    proposal=proposal,
+                    patch_sha256=patch_sha256(changes),
+                    files=tuple(sorted(changes)),
+                    tokens=tokens,
+                    detail=verdict.detail,
+                )
+                att.number += 1
+                note = verdict.note
+                continue
+            return _Chosen(proposal, changes, verdict.patch_sha256, tokens)
+        return None
+
+    def _ask(
+        self,
+        att: _Attempt,
+        model: ChatModel,
+        digest: str,
+        context: str,
+        base_run: SuiteRun,
+        note: str,
+    ) -> Answer | None:
+        """One question to the model (with its repair call). A reply that stays unusable is
+        recorded as ``invalid`` (None); a failing model is recorded as ``error`` and raised."""
+        from ratchet.model.prompt import build_messages
+        from ratchet.model.propose import ask
+
+        s, rep = self.settings, self.reporter
+        messages = build_messages(
+            task_key=s.task_key,
+            task_text=s.task_text,
+            digest=digest,
+            context=context,
+            failing_output=base_run.output,
+            constraints=iteration.constraints(s.protected_paths),
+            note=note,
+        )
+        rep.phase(f"asking {getattr(model, 'name', s.model)} for one change", Phase.PROPOSE)
+        spent_before = _usage_total(model)
+        try:
+            answer = ask(model, messages)
+        except ModelError as exc:
+            rep.end_phase(ok=False)
+            tokens = _usage_total(model) - spent_before
+            att.usage = att.usage + Usage(completion_tokens=tokens)
+            if isinstance(exc, ModelReplyError):
+                # the model answered, but not usably even after the repair call: a completed
+                # attempt with outcome "invalid", not an infrastructure failure
+                self._record(
+                    att,
+                    Outcome.INVALID,
+                    tokens=tokens,
+                    detail=f"unusable reply after the repair call: {exc}",
+                )
+                rep.warn(f"{exc}" + (f" — {exc.hint}" if exc.hint else ""))
+                return None
+            self._record(att, Outcome.ERROR, tokens=tokens, detail=f"{type(exc).__name__}: {exc}")
+            raise
+        rep.end_phase()
+        return answer
+
+    def _plan_changes(self, wt: Path, proposal: Proposal) -> Changes:
+        """The files the proposal's edits produce (read from the worktree, nothing written).
+        Raises EditError for an edit that cannot be applied safely or that adds a secret."""
+        from ratchet.workspace.paths import DEFAULT_PROTECTED, plan_changes
+
+        s = self.settings
+        protected = (
+            list(s.protected_paths) if s.protected_paths is not None else list(DEFAULT_PROTECTED)
+        )
+        changes = plan_changes(
+            wt, proposal.edits, protected=protected, max_files=s.config.max_changed_files
+        )
+        _refuse_known_secrets(changes)
+        return changes
+
+    # -- record and commit ----------------------------------------------------------------------
+    def _record(
+        self,
+        att: _Attempt,
+        outcome: Outcome | str,
+        *,
+        proposal: Proposal | None = None,
+        **fields: object,
+    ) -> MemoryRecord:
+        fields.setdefault("score_before", att.score_before)
+        rec = iteration.attempt_record(
+            task=self.settings.task_key,
+            branch=self.branch,
+            run_id=self.run_id,
+            attempt=att.number,
+            outcome=outcome,
+            redact=self.reporter.redact,
+            title=proposal.title if proposal else "",
+            rationale=proposal.rationale if proposal else "",
+            asked=att.asked,
+            **fields,  # type: ignore[arg-type]
+        )
+        stored = self.store.add(rec)
+        att.records.append(stored)
+        return stored
+
+    def _commit(
+        self,
+        wt: Path,
+        rec: MemoryRecord,
+        changes: Changes,
+        before: int,
+        after: int,
+        cand: SuiteRun,
+    ) -> str:
+        from ratchet.workspace.paths import write_changes
+
+        rep = self.reporter
+        rep.phase(f"committing on {self.branch}", Phase.PUBLISH)
+        write_changes(wt, changes)
+        msg = gitops.commit_message(rec.title, rec.rationale, rec.attempt, before, after)
+        sha = gitops.commit_all(wt, msg, sorted(changes))
+        rep.end_phase()
+        self.testbed.remember(sha, cand)
+        try:
+            self.store.update(rec.replace(commit=sha))
+        except Exception as exc:  # the attempt itself is recorded; the sha is a nicety
+            rep.warn(f"could not add the commit to the memory record: {exc}")
+        return sha
+
+    def _result(
+        self,
+        att: _Attempt,
+        *,
+        verdict: Verdict | None = None,
+        commit: str = "",
+        diff: str = "",
+        test_output: str = "",
+    ) -> Result:
+        return iteration.result_of(
+            self.settings.task_key,
+            self.branch,
+            att.records,
+            score_before=att.score_before,
+            usage=att.usage,
+            title=att.title,
+            verdict=verdict,
+            commit=commit,
+            diff=diff,
+            test_output=test_output,
+        )
+
+
+@dataclass
+class _Context:
+    """The repository context for the prompt, rebuilt when the model asked to see code."""
+
+    wt: Path
+    files: list[str]
+    task_text: str
+    base_run: SuiteRun
+    hinted: tuple[str, ...]
+    budget: int
+    _cache: dict[tuple[str, ...], str] = field(default_factory=dict)
+
+    def text(self, needed: tuple[str, ...]) -> str:
+        from ratchet.workspace.context import build_context
+
+        if needed not in self._cache:
+            self._cache[needed] = build_context(
+                self.wt,
+                self.files,
+                task_text=self.task_text,
+                failing_tests=self.base_run.failing,
+                failure_output=self.base_run.output,
+                hinted_files=list(self.hinted),
+                budget=self.budget,
+                needed=needed,
+            ).text
+        return self._cache[needed]
+
+
+def _usage_total(model: object) -> int:
+    """Tokens a model client has counted so far (0 for clients that do not count)."""
+    usage = getattr(model, "usage_total", None)
+    return usage.total_tokens if isinstance(usage, Usage) else 0
+
+
+def _refuse_known_secrets(changes: Changes) -> None:
+    """A change that adds one of this process's secret values (or an encoding of it, or a
+    token-shaped string) to the repository is refused: the commit would publish it. The model
+    never sees the secrets, so this only trips on an exfiltration attempt or a pasted token."""
+    from ratchet.redact import Redactor, secret_values
+
+    redactor = Redactor(secret_values())
+    for path, (before, after) in changes.items():
+        if redactor(after).count("***") > redactor(before or "").count("***"):
+            raise EditError(
+                f"{path}: the change would add a credential (or a token-shaped string) to the "
+                "repository; it was refused. Propose a change without it.",
+                "secret",
+                path,
+            )

@@ -1,0 +1,163 @@
+"""The test suite as the driver sees it: the baseline of a commit (cached), and a candidate change
+run in a fresh export at the same path, re-run where the verdict needs it.
+
+What the tests run in (sandbox, prepared directories) is chosen by the caller; the baseline
+cache lives in Ratchet's state directory, keyed by commit, command, tree path and a fingerprint
+of the toolchain, so a baseline is never reused after the environment changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ratchet.config import Settings
+from ratchet.core.outcome import Phase
+from ratchet.errors import EvalError
+from ratchet.evaluate.report import CRASHED, NOT_FOUND, TIMEOUT, SuiteRun
+from ratchet.progress import Reporter
+from ratchet.workspace import git as gitops
+
+if TYPE_CHECKING:
+    import git
+
+    from ratchet.evaluate.baseline import BaselineCache
+    from ratchet.evaluate.sandbox import Sandbox
+    from ratchet.evaluate.world import World
+
+
+@dataclass
+class TestBed:
+    __test__ = False  # not a pytest test class
+
+    settings: Settings
+    repo: git.Repo
+    reporter: Reporter
+    sandbox: Sandbox | None = None
+    world: World | None = None
+
+    @property
+    def command(self) -> str:
+        """What runs in the sandbox: the setup command (if any), then the test command."""
+        setup = self.settings.config.setup_command
+        test = self.settings.test_command
+        return f"{setup} && {test}" if setup else test
+
+    def baseline(self, tip: str) -> SuiteRun:
+        """The suite on commit ``tip`` (from the cache when it was run there before). Raises
+        EvalError when the command cannot be found or the suite does not finish."""
+        cache = self._cache()
+        cached = cache.get(tip, self.cache_key)
+        if cached is not None:
+            self.reporter.info(f"baseline for {tip[:10]} from cache")
+            return cached
+        from ratchet.evaluate.trees import exported
+
+        self.reporter.phase(f"running the tests on {tip[:10]} (baseline)", Phase.TEST)
+        with exported(self.repo, tip, self.settings.task_key) as tree:
+            run = self._suite(tree)
+        self.reporter.end_phase()
+        self._refuse_unusable(run, tip)
+        cache.put(tip, self.cache_key, run)
+        return run
+
+    def candidate(
+        self, tip: str, changes: dict[str, tuple[str | None, str]], base_run: SuiteRun
+    ) -> tuple[SuiteRun, SuiteRun | None]:
+        """The suite on ``tip`` plus ``changes``, and its re-run when the verdict needs one."""
+        from ratchet.evaluate.trees import exported
+        from ratchet.evaluate.verdict import needs_rerun
+        from ratchet.workspace.paths import write_changes
+
+        with exported(self.repo, tip, self.settings.task_key) as tree:
+            write_changes(tree, changes)
+            self.reporter.phase("running the tests on the change", Phase.TEST)
+            cand = self._suite(tree)
+            rerun = self._rerun(tree, base_run, cand) if needs_rerun(base_run, cand) else None
+            self.reporter.end_phase()
+        return cand, rerun
+
+    def remember(self, sha: str, run: SuiteRun) -> None:
+        """``run`` is the baseline of the new commit ``sha`` (the next run starts there)."""
+        self._cache().put(sha, self.cache_key, run)
+
+    @property
+    def cache_key(self) -> str:
+        """The command, where the tests run, and a fingerprint of the toolchain and prepared
+        directories they will find, so a baseline is not reused after the environment changed
+        (a package installed, another interpreter) or at another path (test ids with paths)."""
+        from ratchet.evaluate.fingerprint import environment_fingerprint
+        from ratchet.evaluate.trees import tree_path
+        from ratchet.evaluate.world import fingerprint_paths
+
+        root = self._sandbox().root(
+            tree_path(Path(self.repo.working_dir), self.settings.task_key), self.world
+        )
+        extra = fingerprint_paths(self.world) if self.world is not None else []
+        return f"{self.command}\0{root}\0{environment_fingerprint(extra_paths=extra)}"
+
+    # -- pieces ---------------------------------------------------------------------------------
+    def _suite(self, tree: Path, select: tuple[str, ...] = ()) -> SuiteRun:
+        from ratchet.evaluate.runner import run_suite
+
+        return run_suite(
+            tree,
+            self.command,
+            timeout=float(self.settings.config.test_timeout),
+            junit_path=self.settings.config.junit_path,
+            sandbox=self._sandbox(),
+            world=self.world,
+            select=select or None,
+        )
+
+    def _sandbox(self) -> Sandbox:
+        if self.sandbox is None:
+            from ratchet.evaluate.sandbox import choose_sandbox
+
+            self.sandbox = choose_sandbox()
+        return self.sandbox
+
+    def _rerun(self, tree: Path, base_run: SuiteRun, cand: SuiteRun) -> SuiteRun:
+        """The candidate once more: only the tests whose outcome changed where the runner can
+        select them by id, else (or when the selection did not take) the whole suite."""
+        from ratchet.evaluate.verdict import changed_tests
+
+        changed = changed_tests(base_run, cand)
+        if changed:
+            self.reporter.phase(
+                f"re-running the {len(changed)} test(s) whose outcome changed, to rule out "
+                "flaky results",
+                Phase.TEST,
+            )
+            rerun = self._suite(tree, changed)
+            if not rerun.partial or (rerun.ok and all(t in rerun.tests for t in changed)):
+                return rerun
+        self.reporter.phase("re-running the tests to rule out flaky failures", Phase.TEST)
+        return self._suite(tree)
+
+    def _refuse_unusable(self, run: SuiteRun, tip: str) -> None:
+        if run.status == NOT_FOUND:
+            raise EvalError(
+                f"the test command was not found: {self.settings.test_command!r}",
+                "check test_command (and setup_command) in .github/ratchet.yml or "
+                "--test-command; it runs with /bin/sh",
+            )
+        if run.status == TIMEOUT:
+            raise EvalError(
+                f"the test suite did not finish within {self.settings.config.test_timeout}s "
+                "on the base commit",
+                "raise test_timeout in .github/ratchet.yml, or fix the hanging test",
+            )
+        if run.status == CRASHED:
+            lines = [x for x in run.output.strip().splitlines() if not x.startswith("[ratchet]")]
+            tail = "\n".join(lines[-6:])
+            self.reporter.warn(
+                f"the test suite does not run on {tip[:10]} (the baseline): nothing the change "
+                f"does can be compared with it; only a change that makes it run is kept.\n{tail}"
+            )
+
+    def _cache(self) -> BaselineCache:
+        from ratchet.evaluate.baseline import BaselineCache
+
+        return BaselineCache(gitops.state_dir(self.repo) / "baseline")

@@ -1,0 +1,188 @@
+"""One iteration in-process: a real git repository, a real pytest suite run by the real test
+bed, the real local memory, and a scripted model. Each test is one row of the driver's
+decisions: keep, discard, refuse a repeat, show code once, budgets, unusable replies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ratchet.core.outcome import Outcome
+from ratchet.driver import Driver
+from ratchet.errors import ModelUnavailable
+from ratchet.evaluate.sandbox import choose_sandbox
+from ratchet.evaluate.testbed import TestBed
+from ratchet.memory.local import LocalStore
+from ratchet.progress import Reporter
+from ratchet.records import MemoryRecord
+from ratchet.session import RunOptions, build_settings
+from ratchet.workspace import git as gitops
+from tests.conftest import git, make_repo
+from tests.fakes.models import ScriptedModel, change, need, no_change
+
+CALC = "def add(a, b):\n    return a - b\n\n\ndef sub(a, b):\n    return a - b\n"
+TESTS = (
+    "from calc import add, sub\n\n\n"
+    "def test_add():\n    assert add(2, 3) == 5\n\n\n"
+    "def test_sub():\n    assert sub(5, 3) == 2\n"
+)
+FIX = ("calc.py", "def add(a, b):\n    return a - b", "def add(a, b):\n    return a + b")
+#: fixes add and breaks sub
+FIX_AND_BREAK = ("calc.py", CALC.rstrip("\n"), CALC.rstrip("\n").replace("-", "+"))
+
+
+class World:
+    def __init__(self, tmp_path: Path, budget: str = "") -> None:
+        files = {"calc.py": CALC, "tests/test_calc.py": TESTS, "tests/__init__.py": ""}
+        if budget:
+            files[".github/ratchet.yml"] = budget
+        self.root = make_repo(tmp_path / "repo", files)
+        self.repo = gitops.open_repo(self.root)
+        self.store = LocalStore(tmp_path / "memory.jsonl")
+        self.reporter = Reporter(quiet=True)
+        self.settings = build_settings(
+            RunOptions(
+                repo=self.root,
+                task="make add add",
+                task_key="fix-add",
+                test_command="python3 -m pytest -q -p no:cacheprovider",
+            ),
+            self.repo,
+            environ={},
+        )
+        self.sandbox = choose_sandbox(environ={})
+
+    def driver(self, model: ScriptedModel) -> Driver:
+        return Driver(
+            settings=self.settings,
+            repo=self.repo,
+            store=self.store,
+            model_factory=lambda history: model,
+            reporter=self.reporter,
+            run_id="run-1",
+            testbed=TestBed(self.settings, self.repo, self.reporter, sandbox=self.sandbox),
+        )
+
+    def records(self) -> list[MemoryRecord]:
+        return self.store.records("fix-add")
+
+    def branch_tip(self) -> str:
+        return git(self.root, "rev-parse", "ratchet/fix-add")
+
+
+def test_a_fix_is_kept_committed_and_remembered(tmp_path: Path) -> None:
+    w = World(tmp_path)
+    base = git(w.root, "rev-parse", "main")
+    res = w.driver(ScriptedModel(change("Fix add", FIX))).iterate()
+    assert res.outcome == Outcome.IMPROVED and res.attempt == 1
+    assert res.score_before is not None and res.score_after is not None
+    assert res.score_after > res.score_before
+    assert res.commit and res.commit == w.branch_tip() != base
+    assert "return a + b" in git(w.root, "show", "ratchet/fix-add:calc.py")
+    assert git(w.root, "show", "main:calc.py") == CALC.rstrip("\n")  # the checkout untouched
+    [rec] = w.records()
+    assert rec.outcome == "improved" and rec.commit == res.commit and rec.title == "Fix add"
+    assert res.records[-1].commit == res.commit
+    assert res.usage.total_tokens == 15 and rec.tokens == 15
+    assert "+    return a + b" in res.diff
+
+
+def test_a_change_that_breaks_a_passing_test_is_recorded_not_committed(tmp_path: Path) -> None:
+    w = World(tmp_path)
+    base = git(w.root, "rev-parse", "main")
+    res = w.driver(ScriptedModel(change("Flip signs", FIX_AND_BREAK))).iterate()
+    assert res.outcome == Outcome.REGRESSED and not res.commit
+    assert w.branch_tip() == base
+    [rec] = w.records()
+    assert rec.outcome == "regressed" and "tests/test_calc.py::test_sub" in rec.failing
+
+
+def test_a_repeat_of_a_failed_patch_is_refused_and_the_second_round_is_used(
+    tmp_path: Path,
+) -> None:
+    w = World(tmp_path)
+    w.driver(ScriptedModel(change("Flip signs", FIX_AND_BREAK))).iterate()
+    model = ScriptedModel(change("Flip signs again", FIX_AND_BREAK), change("Fix add", FIX))
+    res = w.driver(model).iterate()
+    assert [r.outcome for r in w.records()] == ["regressed", "repeat", "improved"]
+    assert [r.attempt for r in w.records()] == [1, 2, 3]
+    assert "identical to attempt 1" in model.sent[1][-1]["content"]
+    assert res.outcome == Outcome.IMPROVED and res.usage.total_tokens == 30
+
+
+def test_an_unusable_edit_gets_one_more_round_with_the_error(tmp_path: Path) -> None:
+    w = World(tmp_path)
+    model = ScriptedModel(
+        change("Fix add", ("calc.py", "def multiply(a, b):\n    return a * b", "x")),
+        change("Fix add", FIX),
+    )
+    res = w.driver(model).iterate()
+    assert [r.outcome for r in w.records()] == ["invalid", "improved"]
+    assert "could not be applied" in model.sent[1][-1]["content"]
+    assert res.outcome == Outcome.IMPROVED
+
+
+def test_two_unusable_rounds_end_the_iteration(tmp_path: Path) -> None:
+    w = World(tmp_path)
+    bad = change("Fix add", ("calc.py", "no such text", "x"))
+    res = w.driver(ScriptedModel(bad, bad)).iterate()
+    assert res.outcome == Outcome.INVALID and res.attempt == 2 and not res.commit
+    assert [r.outcome for r in w.records()] == ["invalid", "invalid"]
+
+
+def test_the_model_may_ask_to_see_code_once(tmp_path: Path) -> None:
+    w = World(tmp_path)
+    model = ScriptedModel(need("calc.py:add"), change("Fix add", FIX))
+    res = w.driver(model).iterate()
+    assert res.outcome == Outcome.IMPROVED
+    assert "You asked to see: calc.py:add" in model.sent[1][-1]["content"]
+    [rec] = w.records()
+    assert "(asked to see: calc.py:add)" in rec.detail
+    assert rec.tokens == 30  # the call that asked is part of the attempt
+
+
+def test_asking_twice_is_recorded_as_invalid(tmp_path: Path) -> None:
+    w = World(tmp_path)
+    res = w.driver(ScriptedModel(need("calc.py"), need("tests/test_calc.py"))).iterate()
+    assert res.outcome == Outcome.INVALID and res.usage.total_tokens == 30
+    [rec] = w.records()
+    assert "a second time" in rec.detail
+
+
+def test_no_change_and_an_unusable_reply_are_attempts(tmp_path: Path) -> None:
+    w = World(tmp_path)
+    res = w.driver(ScriptedModel(no_change("nothing to do"))).iterate()
+    assert res.outcome == Outcome.NO_CHANGE and res.title == ""
+    res = w.driver(ScriptedModel("not json", "still not json")).iterate()
+    assert res.outcome == Outcome.INVALID
+    assert [r.outcome for r in w.records()] == ["no_change", "invalid"]
+
+
+def test_a_failing_model_is_recorded_as_error_and_raised(tmp_path: Path) -> None:
+    w = World(tmp_path)
+    with pytest.raises(ModelUnavailable):
+        w.driver(ScriptedModel(ModelUnavailable("MiniMax is down"))).iterate()
+    [rec] = w.records()
+    assert rec.outcome == "error" and "MiniMax is down" in rec.detail
+
+
+def test_a_used_up_budget_makes_no_attempt(tmp_path: Path) -> None:
+    w = World(tmp_path, budget="budget:\n  attempts: 1\n")
+    w.driver(ScriptedModel(no_change("first"))).iterate()
+    model = ScriptedModel()
+    res = w.driver(model).iterate()
+    assert res.outcome == "budget" and "attempt budget (1)" in res.detail
+    assert model.sent == [] and len(w.records()) == 1
+
+
+def test_the_next_run_starts_from_the_kept_commit_and_its_cached_baseline(
+    tmp_path: Path,
+) -> None:
+    w = World(tmp_path)
+    first = w.driver(ScriptedModel(change("Fix add", FIX))).iterate()
+    model = ScriptedModel(no_change("all green"))
+    res = w.driver(model).iterate()
+    assert res.score_before == first.score_after
+    prompt = model.sent[0][-1]["content"]
+    assert "return a + b" in prompt  # the context is the branch, not main
