@@ -92,6 +92,7 @@ class World:
             GITHUB_REPOSITORY=REPO,
             GITHUB_API_URL=self.gh.api_url,
             GITHUB_SERVER_URL=self.gh.url,
+            RATCHET_GITHUB_THROTTLE="0",  # the fake has no secondary rate limits to respect
             GITHUB_WORKSPACE=str(ws),
             GITHUB_RUN_ID=str(1000 + self.runs),
             GITHUB_RUN_ATTEMPT="1",

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from ratchet.errors import ConfigError, RatchetError
@@ -370,14 +371,37 @@ def test_sticky_comment_is_edited_in_place(gh: FakeGitHub, client: Client) -> No
     c = client()
     first = c.upsert_comment(n, STICKY, "attempt 1: unchanged")
     gh.add_comment(REPO, n, "/agent next", as_user="alice")
-    second = client().upsert_comment(n, STICKY, "attempt 2: improved")  # a fresh run
+    run2 = client()  # a fresh run finds the comment again
+    second = run2.upsert_comment(n, STICKY, "attempt 2: improved")
     assert first == second
     bodies = [x["body"] for x in gh.comments(REPO, n)]
     assert bodies == ["/agent next", f"{STICKY}\nattempt 2: improved", "/agent next"]
     assert len(gh.requests_to("PATCH", rf"/issues/comments/{first}$")) == 1
     # same text again: no edit at all
-    assert c.upsert_comment(n, STICKY, "attempt 2: improved") == first
+    assert run2.upsert_comment(n, STICKY, "attempt 2: improved") == first
     assert len(gh.requests_to("PATCH", rf"/issues/comments/{first}$")) == 1
+
+
+def test_a_run_edits_its_sticky_comment_without_searching_again(
+    gh: FakeGitHub, client: Client
+) -> None:
+    n = gh.create_issue(REPO, "t", as_user="alice")
+    c = client()
+    cid = c.upsert_comment(n, STICKY, "recalling")
+    listed = len(gh.requests_to("GET", rf"/issues/{n}/comments"))
+    for phase in ("asking", "testing", "publishing"):
+        assert c.upsert_comment(n, STICKY, phase) == cid
+    assert len(gh.requests_to("GET", rf"/issues/{n}/comments")) == listed
+    assert len(gh.requests_to("PATCH", rf"/issues/comments/{cid}$")) == 3
+    assert gh.comments(REPO, n)[0]["body"] == f"{STICKY}\npublishing"
+    # deleted meanwhile (by the bot's token here): the next update posts a new one
+    httpx.delete(
+        f"{gh.api_url}/repos/{REPO}/issues/comments/{cid}",
+        headers={"Authorization": "token ghs_actions"},
+    ).raise_for_status()
+    again = c.upsert_comment(n, STICKY, "done")
+    assert again != cid
+    assert [x["body"] for x in gh.comments(REPO, n)] == [f"{STICKY}\ndone"]
 
 
 def test_sticky_comment_keeps_a_marker_placed_by_the_caller(gh: FakeGitHub, client: Client) -> None:

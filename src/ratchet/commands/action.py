@@ -129,7 +129,13 @@ class Action:
         if isinstance(intent, Skip):
             print(f"ratchet: {intent.reason}; nothing to do")
             return 0
-        gh = GitHubClient(a.token, a.repository, api_url=a.api_url)
+        gh = GitHubClient(
+            a.token,
+            a.repository,
+            api_url=a.api_url,
+            seconds_between_writes=a.github_throttle,
+            seconds_between_requests=a.github_throttle / 4,
+        )
         self.gh = gh
         if not self._authorised(intent):
             return 0

@@ -113,6 +113,8 @@ class GitHubClient:
         self.api_url = api_url.rstrip("/")
         self._login = login
         self._login_known = login is not None
+        #: the sticky comments of this run, by (issue, marker): edited without a new search
+        self._sticky: dict[tuple[int, str], IssueComment] = {}
         self._redact = redactor or Redactor([*secret_values(), token])
         retry = GithubRetry(
             total=retry_total,
@@ -253,24 +255,34 @@ class GitHubClient:
         action = f"commenting on #{issue_number}"
         need = "issues: write (or pull-requests: write on a pull request)"
         try:
-            me = self.whoami()
-            iss = self._repo_obj.get_issue(int(issue_number))
-            ours = self._find_ours(iss.get_comments(), marker, me)
+            sticky = (int(issue_number), marker)
+            ours = self._sticky.get(sticky)  # found (or created) earlier in this run
+            iss = None
+            if ours is None:
+                me = self.whoami()
+                iss = self._repo_obj.get_issue(int(issue_number))
+                ours = self._find_ours(iss.get_comments(), marker, me)
             if ours is not None:
                 if (ours.body or "") == text:
+                    self._sticky[sticky] = ours
                     return ours.id
                 try:
                     ours.edit(text)
+                    self._sticky[sticky] = ours
                     return ours.id
                 except GithubException as exc:
                     if exc.status not in (403, 404):
                         raise
+                    self._sticky.pop(sticky, None)
                     log.warning(
                         "could not edit comment %s (%s); posting a new one", ours.id, exc.status
                     )
+            if iss is None:
+                iss = self._repo_obj.get_issue(int(issue_number))
             created = iss.create_comment(text)
             if not self._login_known or self._login is None:
                 self._login, self._login_known = _user(created.user)[0], True
+            self._sticky[sticky] = created
             return created.id
         except GitHubError:
             raise

@@ -30,6 +30,9 @@ class ActionEnv:
     test_command: str | None
     config: str | None
     allowed_bot_ids: frozenset[int]
+    #: seconds between write calls to the GitHub API (reads wait a quarter of it); GitHub asks
+    #: integrations to pace writes to stay clear of its secondary rate limits
+    github_throttle: float = 1.0
 
     @property
     def run_url(self) -> str:
@@ -63,6 +66,18 @@ class ActionEnv:
                         "list numeric GitHub user ids, e.g. 41898282",
                     )
                 bots.add(int(part))
+        throttle_text = get("RATCHET_GITHUB_THROTTLE", "1")
+        try:
+            throttle = float(throttle_text)
+        except ValueError:
+            throttle = -1.0
+        if not 0 <= throttle <= 60:
+            raise ConfigError(
+                f"RATCHET_GITHUB_THROTTLE: {throttle_text!r} is not a number of seconds "
+                "between 0 and 60",
+                "leave it unset (1 second between GitHub API writes), or e.g. 0 for a GitHub "
+                "Enterprise Server without rate limits",
+            )
         return cls(
             event_name=get("GITHUB_EVENT_NAME"),
             event_path=get("GITHUB_EVENT_PATH"),
@@ -80,4 +95,5 @@ class ActionEnv:
             test_command=get("RATCHET_TEST_COMMAND") or None,
             config=get("RATCHET_CONFIG") or None,
             allowed_bot_ids=frozenset(bots),
+            github_throttle=throttle,
         )
