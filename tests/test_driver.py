@@ -4,13 +4,14 @@ decisions: keep, discard, refuse a repeat, show code once, budgets, unusable rep
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
 from ratchet.core.outcome import Outcome
 from ratchet.driver import Driver
-from ratchet.errors import ModelUnavailable
+from ratchet.errors import EvalError, ModelUnavailable
 from ratchet.evaluate.sandbox import choose_sandbox
 from ratchet.evaluate.testbed import TestBed
 from ratchet.memory.local import LocalStore
@@ -186,3 +187,20 @@ def test_the_next_run_starts_from_the_kept_commit_and_its_cached_baseline(
     assert res.score_before == first.score_after
     prompt = model.sent[0][-1]["content"]
     assert "return a + b" in prompt  # the context is the branch, not main
+
+
+def test_a_suite_that_hangs_on_the_base_commit_stops_the_run_with_the_fix(
+    tmp_path: Path,
+) -> None:
+    """The timeout is 10 s at the least in a config file; here it is set on the value."""
+    w = World(tmp_path)
+    w.settings = dataclasses.replace(
+        w.settings,
+        test_command="sleep 600",
+        config=w.settings.config.model_copy(update={"test_timeout": 1}),
+    )
+    model = ScriptedModel()
+    with pytest.raises(EvalError, match="did not finish within 1s") as info:
+        w.driver(model).iterate()
+    assert "raise test_timeout" in info.value.hint
+    assert model.sent == [] and w.records() == []

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import WHY_MISSING, git, isolating_sandbox, make_repo, ratchet_env, run_ratchet
-from tests.fakes.minimax_server import FakeMiniMax, Reply
+from tests.fakes.minimax_server import BaseRespError, FakeMiniMax, Reply
 
 pytestmark = pytest.mark.e2e
 
@@ -210,13 +210,16 @@ def test_bad_config_names_the_key(tmp_path: Path) -> None:
     assert "tset_command" in out.stderr and "allowed keys" in out.stderr
 
 
-def test_unreachable_api_records_an_error(tmp_path: Path, repo: Path) -> None:
+def test_a_refused_key_records_an_error(tmp_path: Path, repo: Path) -> None:
+    """A ModelError from the real client: recorded as ``error``, exit 1 with the hint, nothing
+    committed. (Retries of an unreachable API are measured in test_minimax_client.)"""
     with FakeMiniMax() as fake:
-        dead = fake.url
-    env = ratchet_env(tmp_path / "home", MINIMAX_API_KEY="k", MINIMAX_BASE_URL=dead)
-    out = run_ratchet(["run", "--repo", str(repo)], env)
+        fake.script(BaseRespError(2049, "invalid api key"))
+        env = ratchet_env(tmp_path / "home", MINIMAX_API_KEY="k", MINIMAX_BASE_URL=fake.url)
+        out = run_ratchet(["run", "--repo", str(repo)], env)
     assert out.returncode == 1, out.stderr
     assert "Traceback" not in out.stderr
+    assert "MiniMax" in out.stderr and "hint:" in out.stderr and "region" in out.stderr
     recs = history(repo, env)
     assert [r["outcome"] for r in recs] == ["error"]
     assert git(repo, "log", "--format=%s", "main..ratchet/make-the-calculator-correct") == ""
@@ -235,21 +238,13 @@ def test_malformed_reply_after_repair_is_invalid(tmp_path: Path, repo: Path) -> 
     assert [r["outcome"] for r in history(repo, env)] == ["invalid"]
 
 
-def test_missing_test_command_and_hanging_suite(tmp_path: Path) -> None:
+def test_a_missing_test_command_is_named(tmp_path: Path) -> None:
     files = {"a.py": "x = 1\n", ".github/ratchet.yml": "task: t\ntest_command: no-such-cmd-xyz\n"}
     repo = make_repo(tmp_path / "r", files)
     env = ratchet_env(tmp_path / "h", MINIMAX_API_KEY="k", MINIMAX_BASE_URL="http://127.0.0.1:9")
     out = run_ratchet(["run", "--repo", str(repo)], env)
     assert out.returncode == 1 and "test command was not found" in out.stderr
-    hang = make_repo(
-        tmp_path / "h2",
-        {
-            "a.py": "x = 1\n",
-            ".github/ratchet.yml": "task: t\ntest_command: sleep 600\ntest_timeout: 10\n",
-        },
-    )
-    out = run_ratchet(["run", "--repo", str(hang)], env, timeout=120)
-    assert out.returncode == 1 and "did not finish within 10s" in out.stderr
+    # (a suite that hangs on the base commit: tests/test_driver.py)
 
 
 def test_unrelated_non_python_repository(tmp_path: Path) -> None:
