@@ -19,17 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from ratchet.config import DEFAULT_TRIGGER
-from ratchet.core import keys
-from ratchet.core.keys import slugify
+from ratchet.core import keys, publish
+from ratchet.core.iteration import Result
 from ratchet.errors import ConfigError, RatchetError
 from ratchet.github.env import ActionEnv
 from ratchet.github.status import Status
-from ratchet.intent import Intent, Skip, issue_number_of, parse_event, task_key_from_branch
+from ratchet.intent import Intent, Skip, parse_event
 from ratchet.progress import Reporter
 from ratchet.records import MemoryRecord
 from ratchet.redact import redactor_from_env
 
-WRITE_ROLES = frozenset({"admin", "maintain", "write"})
 HANDLED_EVENTS = frozenset(
     {"schedule", "workflow_dispatch", "issue_comment", "pull_request_review", "pull_request"}
 )
@@ -172,43 +171,30 @@ class Action:
 
     # -- who may ask --------------------------------------------------------------------------
     def _authorised(self, intent: Intent) -> bool:
-        if not intent.needs_permission:
-            return True
-        actor = intent.actor
-        if actor is None:
-            print("ratchet: the event has no actor; ignored")
-            return False
-        if actor.type == "Bot" or actor.login.endswith("[bot]"):
-            if actor.id in self.aenv.allowed_bot_ids:
-                return True
-            print(f"ratchet: {actor.login} is a bot not in allowed_bot_ids; ignored")
-            return False
-        role = self.gh.permission(actor.login)
-        if role not in WRITE_ROLES:
-            print(f"ratchet: {actor.login} has {role} permission (write needed); ignored")
+        decision = publish.who_asks(intent, self.aenv.allowed_bot_ids)
+        if isinstance(decision, publish.AskRole):
+            decision = publish.role_allows(decision.login, self.gh.permission(decision.login))
+        if isinstance(decision, publish.Refused):
+            print(f"ratchet: {decision.reason}")
             return False
         return True
 
     def _task_key(self, intent: Intent, config_task: str | None) -> str | None:
-        if intent.task_key:
-            return intent.task_key
-        if intent.pr_number is not None:  # a comment on a pull request
-            pull = self.gh.pull(intent.pr_number)
-            key = task_key_from_branch(pull.head_ref)
-            if key is None:
-                print(f"ratchet: #{intent.pr_number} is not a Ratchet pull request; ignored")
-                return None
-            if pull.head_repo_full_name and pull.head_repo_full_name != self.aenv.repository:
-                print(f"ratchet: #{intent.pr_number} comes from a fork; refused")
-                return None
-            return key
-        task = self.aenv.task or config_task
-        if not task:
+        configured = self.aenv.task or config_task
+        key = publish.task_key_for(intent, configured, self.aenv.repository)
+        if isinstance(key, publish.AskPull):
+            pull = self.gh.pull(key.number)
+            key = publish.task_key_for(intent, configured, self.aenv.repository, pull)
+        if isinstance(key, publish.Refused):
+            print(f"ratchet: {key.reason}")
+            return None
+        if isinstance(key, publish.NeedsTask):
             raise ConfigError(
-                f"the {intent.event} event needs a task, and none is configured",
+                f"the {key.event} event needs a task, and none is configured",
                 "set `task:` in .github/ratchet.yml or the action's `task` input",
             )
-        return slugify(task)
+        assert isinstance(key, str)
+        return key
 
     # -- memory -------------------------------------------------------------------------------
     def _store(self, repo: Any, key: str, cfg: Any):
@@ -245,90 +231,35 @@ class Action:
 
     # -- one iteration ---------------------------------------------------------------------
     def _task_text(self, intent: Intent, key: str, config_task: str | None) -> str:
-        from ratchet.sanitize import clean_user_text
-
-        number = intent.issue_number or issue_number_of(key)
+        number = publish.issue_of(intent, key)
+        configured = self.aenv.task or config_task
         if number is None:
-            text = self.aenv.task or config_task or key
-        else:
-            issue = self.gh.issue(number)
-            roles: dict[str, bool] = {}
-            lines = [
-                f"Issue #{number}: {clean_user_text(issue.title, 300)}",
-                "",
-                clean_user_text(issue.body or "", 8000),
-            ]
-            for c in issue.comments[:50]:
-                if c.author not in roles:
-                    roles[c.author] = (
-                        c.author_type != "Bot" and self.gh.permission(c.author) in WRITE_ROLES
-                    )
-                if roles[c.author] and not c.body.lstrip().startswith("<!-- ratchet"):
-                    lines += ["", f"Comment by @{c.author}:", clean_user_text(c.body, 2000)]
-            text = "\n".join(lines)
-        if intent.instructions:
-            text += f"\n\nInstructions from @{intent.actor.login if intent.actor else '?'}: "
-            text += clean_user_text(intent.instructions, 2000)
-        return text
+            return publish.task_text(intent, key, configured)
+        issue = self.gh.issue(number)
+        writers = set()
+        for author, kind in dict.fromkeys((c.author, c.author_type) for c in issue.comments[:50]):
+            if kind != "Bot" and self.gh.permission(author) in publish.WRITE_ROLES:
+                writers.add(author)
+        return publish.task_text(intent, key, configured, issue, writers)
 
     def _iterate(
         self, intent: Intent, key: str, base: str, store: Any, pr: Any, trigger: str
     ) -> int:
         from ratchet.commands.wiring import make_driver, make_model_factory
         from ratchet.github import actions
-        from ratchet.github.branch import inspect, push_with_lease
-        from ratchet.session import RunOptions, build_settings
         from ratchet.workspace import git as gitops
-        from ratchet.workspace.gitcmd import git
 
-        a = self.aenv
-        repo = self.repo
-        root = Path(repo.working_dir)
-        branch = keys.branch_of(key)
         status = self.status
         assert status is not None
         status.post(phase="recall", result=None)
-        opts0 = RunOptions(
-            repo=root,
-            task="-",
-            task_key=key,
-            test_command=a.test_command,
-            default_base=base,
-            remote_base=True,
-            config_path=a.config or ".github/ratchet.yml",
-        )
-        settings = build_settings(opts0, repo)
-        base_sha = gitops.base_ref(repo, settings.base_branch or base, True)
-        remote = inspect(root, branch, base_sha, self.git_env)
-        if remote.foreign_authors:
-            msg = (
-                f"Someone other than Ratchet pushed to `{branch}` "
-                f"({', '.join(remote.foreign_authors)}), so Ratchet stops pushing to it. "
-                "Close the pull request (or delete the branch) to let Ratchet start over."
-            )
-            status.post(phase=None, result=None, notice=msg)
-            self.outputs["outcome"] = "blocked"
-            print(f"ratchet: {msg}")
+        prepared = self._prepare_branch(intent, key, base)
+        if prepared is None:
             return 0
-        # the task branch starts from origin's tip (or the base if there is none yet)
-        git(root, "update-ref", f"refs/heads/{branch}", remote.sha or base_sha)
-        task_text = self._task_text(intent, key, settings.config.task)
-        settings = build_settings(
-            RunOptions(
-                repo=root,
-                task=task_text,
-                task_key=key,
-                test_command=a.test_command,
-                default_base=base,
-                remote_base=True,
-                config_path=a.config or ".github/ratchet.yml",
-            ),
-            repo,
-        )
+        settings, remote, base_sha = prepared
         self.reporter.on_phase = status.phase
         factory = make_model_factory(settings, None)
-        driver = make_driver(settings, repo, store, self.reporter, self._run_id(), factory)
-        with gitops.task_lock(repo, key):
+        driver = make_driver(settings, self.repo, store, self.reporter, self._run_id(), factory)
+        with gitops.task_lock(self.repo, key):
             result = driver.iterate()
         self.reporter.close()
         if result.test_output:
@@ -339,51 +270,111 @@ class Action:
             outcome=result.outcome,
             score=result.score_after if result.score_after is not None else result.score_before,
         )
+        self._publish(key, settings, result, store, pr, trigger, remote, base_sha)
+        print(self.redact(f"ratchet: {result.outcome}: {result.title or result.detail}"))
+        return 0
 
-        # publish: push (with a lease), then open or update the one PR
-        if result.commit:
-            status.post(phase="publish", result=None)
-            try:
-                push_with_lease(root, result.commit, branch, remote.sha, self.git_env)
-            except RatchetError as exc:
-                # the change stays recorded (with its verdict) but memory must not say it is on
-                # the branch: the runner's copy of the commit is about to disappear
-                last = result.records[-1]
-                try:
-                    store.update(
-                        last.replace(
-                            commit="", detail=self.redact(f"{last.detail} (not published: {exc})")
-                        )
-                    )
-                except RatchetError as inner:
-                    self.reporter.warn(f"could not mark the attempt as unpublished: {inner}")
-                raise
-        records = store.records(key)
-        tip_on_origin = result.commit or remote.sha
-        if tip_on_origin and tip_on_origin != base_sha:
-            pr = self._upsert_pr(pr, key, branch, settings, result, records, trigger)
-            if result.records and pr is not None:
-                last = result.records[-1]
-                try:
-                    store.update(last.replace(pr=pr.number))
-                except RatchetError as exc:
-                    self.reporter.warn(f"could not add the PR number to memory: {exc}")
-        summary = self._result_map(result, pr)
-        status.pr_url = pr.url if pr else None
-        status.post(phase=None, result=summary)
+    def _prepare_branch(self, intent: Intent, key: str, base: str) -> Any:
+        """(settings, origin's view of the task branch, base sha), or None when a person
+        pushed to the task branch (said in the status comment)."""
+        from ratchet.github.branch import inspect
+        from ratchet.session import RunOptions, build_settings
+        from ratchet.workspace import git as gitops
+        from ratchet.workspace.gitcmd import git
+
+        a, repo, root = self.aenv, self.repo, Path(self.repo.working_dir)
+        branch = keys.branch_of(key)
+
+        def settings_for(task: str) -> Any:
+            opts = RunOptions(
+                repo=root,
+                task=task,
+                task_key=key,
+                test_command=a.test_command,
+                default_base=base,
+                remote_base=True,
+                config_path=a.config or ".github/ratchet.yml",
+            )
+            return build_settings(opts, repo)
+
+        settings = settings_for("-")  # the base branch and the task from the config
+        base_sha = gitops.base_ref(repo, settings.base_branch or base, True)
+        remote = inspect(root, branch, base_sha, self.git_env)
+        if remote.foreign_authors:
+            msg = publish.foreign_push_notice(branch, remote.foreign_authors)
+            assert self.status is not None
+            self.status.post(phase=None, result=None, notice=msg)
+            self.outputs["outcome"] = "blocked"
+            print(f"ratchet: {msg}")
+            return None
+        # the task branch starts from origin's tip (or the base if there is none yet)
+        git(root, "update-ref", f"refs/heads/{branch}", remote.sha or base_sha)
+        return settings_for(self._task_text(intent, key, settings.config.task)), remote, base_sha
+
+    def _publish(
+        self,
+        key: str,
+        settings: Any,
+        result: Result,
+        store: Any,
+        pr: Any,
+        trigger: str,
+        remote: Any,
+        base_sha: str,
+    ) -> None:
+        """Push the kept commit (with a lease), open or update the one PR, then the status
+        comment, the job summary and the outputs."""
+        from ratchet.github import actions
         from ratchet.github.render import step_summary
 
+        root, branch, status = Path(self.repo.working_dir), keys.branch_of(key), self.status
+        assert status is not None
+        if result.commit:
+            status.post(phase="publish", result=None)
+            self._push(root, result, branch, remote.sha, store)
+        records = store.records(key)
+        if publish.should_open_pr(result.commit, remote.sha, base_sha):
+            pr = self._upsert_pr(pr, key, branch, settings, result, records, trigger)
+            if result.records and pr is not None:
+                try:
+                    store.update(result.records[-1].replace(pr=pr.number))
+                except RatchetError as exc:
+                    self.reporter.warn(f"could not add the PR number to memory: {exc}")
+        summary = dict(publish.result_summary(result, pr.url if pr else None))
+        status.pr_url = pr.url if pr else None
+        status.post(phase=None, result=summary)
         actions.append_summary(
-            a.summary,
+            self.aenv.summary,
             step_summary(
-                task_key=key, result=summary, records=records, run_url=a.run_url, redact=self.redact
+                task_key=key,
+                result=summary,
+                records=records,
+                run_url=self.aenv.run_url,
+                redact=self.redact,
             ),
         )
         self.outputs.update(
             branch=branch, pr_number=pr.number if pr else None, pr_url=pr.url if pr else None
         )
-        print(self.redact(f"ratchet: {result.outcome}: {result.title or result.detail}"))
-        return 0
+
+    def _push(self, root: Path, result: Result, branch: str, lease: Any, store: Any) -> None:
+        from ratchet.github.branch import push_with_lease
+
+        try:
+            push_with_lease(root, result.commit, branch, lease, self.git_env)
+        except RatchetError as exc:
+            # the change stays recorded (with its verdict) but memory must not say it is on
+            # the branch: the runner's copy of the commit is about to disappear
+            last = result.records[-1]
+            try:
+                store.update(
+                    last.replace(
+                        commit="", detail=self.redact(f"{last.detail} (not published: {exc})")
+                    )
+                )
+            except RatchetError as inner:
+                self.reporter.warn(f"could not mark the attempt as unpublished: {inner}")
+            raise
 
     def _upsert_pr(
         self,
@@ -408,24 +399,8 @@ class Action:
             trigger_phrase=trigger,
             redact=self.redact,
         )
-        issue = issue_number_of(key)
-        if issue is not None:  # a cross-reference on the issue's timeline; merging won't close it
-            body += f"\n\nTask from issue #{issue}."
-        first_line = settings.task_text.strip().splitlines()[0] if settings.task_text else key
-        title = self.redact(f"Ratchet: {first_line}")[:120]
+        body += publish.pr_footer(key)
+        title = publish.pr_title(settings.task_text, key, self.redact)
         if pr is None:
             return self.gh.create_pr(branch, settings.base_branch, title, body)
         return self.gh.update_pr(pr.number, body=body)
-
-    def _result_map(self, result: Any, pr: Any) -> dict[str, Any]:
-        return {
-            "title": result.title,
-            "outcome": result.outcome,
-            "score_before": result.score_before,
-            "score_after": result.score_after,
-            "tokens": result.usage.total_tokens,
-            "commit": result.commit,
-            "branch": result.branch,
-            "pr_url": pr.url if pr else None,
-            "detail": result.detail,
-        }
