@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from ratchet.core.ledger_format import fold, merge_lines, record_id
 from ratchet.errors import MemoryStoreError
 from ratchet.memory.base import MemoryStore
-from ratchet.memory.ledger import LedgerStore, fold, merge_lines, record_id
+from ratchet.memory.ledger import LedgerStore
 from ratchet.records import MemoryRecord
 from tests.conftest import plain_git
 

@@ -12,7 +12,7 @@ import re
 import pytest
 from markdown_it import MarkdownIt
 
-from ratchet.github import render
+from ratchet.core import render
 from ratchet.records import MemoryRecord
 from ratchet.redact import Redactor
 
@@ -130,12 +130,19 @@ def test_code_span_survives_backticks():
     assert MD.render(md).strip() == "<p><code>a `b` ``c</code></p>"
 
 
-def test_default_redaction_uses_the_environment(monkeypatch):
-    monkeypatch.setenv("SOME_DEPLOY_TOKEN", "env-secret-value-987654")
+def test_the_callers_redactor_is_used_and_token_shapes_are_masked_without_one():
+    from ratchet.redact import redactor_from_env
+
+    env = {"SOME_DEPLOY_TOKEN": "env-secret-value-987654"}
     out = render.status_comment(task_key="k", phase=None, result=None, run_url=RUN,
                                 trigger_phrase="/agent next",
-                                error="failed with env-secret-value-987654")
+                                error="failed with env-secret-value-987654",
+                                redact=redactor_from_env(env))
     assert "env-secret-value-987654" not in out
+    token = "ghp_" + "A1b2" * 9
+    out = render.status_comment(task_key="k", phase=None, result=None, run_url=RUN,
+                                trigger_phrase="/agent next", error=f"failed with {token}")
+    assert token not in out
 
 
 # -- table and chart ------------------------------------------------------------------------

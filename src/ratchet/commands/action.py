@@ -146,7 +146,7 @@ class Action:
         branch = keys.branch_of(key)
         pr = gh.find_task_pr(key, branch)
         target = intent.issue_number or intent.pr_number or (pr.number if pr else None)
-        self.status = Status(gh, target, key, a, trigger, self.reporter.warn)
+        self.status = Status(gh, target, key, a, trigger, self.reporter.warn, self.redact)
         if pr is not None:
             self.status.pr_url = pr.url
         self.outputs.update(
@@ -324,8 +324,8 @@ class Action:
     ) -> None:
         """Push the kept commit (with a lease), open or update the one PR, then the status
         comment, the job summary and the outputs."""
+        from ratchet.core.render import step_summary
         from ratchet.github import actions
-        from ratchet.github.render import step_summary
 
         root, branch, status = Path(self.repo.working_dir), keys.branch_of(key), self.status
         assert status is not None
@@ -386,7 +386,7 @@ class Action:
         records: list[MemoryRecord],
         trigger: str,
     ) -> Any:
-        from ratchet.github.render import pr_body
+        from ratchet.core.render import pr_body
 
         body = pr_body(
             task_key=key,

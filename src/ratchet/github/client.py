@@ -28,11 +28,11 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from ratchet import __version__
+from ratchet.core.render import marker as task_marker  # one definition of the marker
 from ratchet.errors import ConfigError
 from ratchet.github.errors import GitHubError, _already_exists, translate_error
 from ratchet.github.errors import _accepted_permissions as _accepted_permissions
 from ratchet.github.models import CommentInfo, IssueInfo, PullInfo, RepoInfo, ReviewInfo
-from ratchet.github.render import marker as task_marker  # one definition of the marker
 from ratchet.redact import Redactor, secret_values
 
 if TYPE_CHECKING:  # pragma: no cover - typing only

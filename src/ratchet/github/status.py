@@ -20,6 +20,7 @@ class Status:
         aenv: ActionEnv,
         trigger: str,
         warn: Callable[[str], None],
+        redact: Callable[[str], str] | None = None,
     ) -> None:
         self.gh, self.number, self.key, self.aenv, self.trigger = (
             gh,
@@ -29,18 +30,20 @@ class Status:
             trigger,
         )
         self.warn = warn
+        self.redact = redact
         self.pr_url: str | None = None
 
     def post(self, **kw: Any) -> None:
         if self.number is None:
             return
-        from ratchet.github.render import status_comment, status_marker
+        from ratchet.core.render import status_comment, status_marker
 
         body = status_comment(
             task_key=self.key,
             run_url=self.aenv.run_url,
             trigger_phrase=self.trigger,
             pr_url=self.pr_url,
+            redact=self.redact,
             **kw,
         )
         try:

@@ -6,32 +6,32 @@ pushed to ``origin``; it is also the journal of last resort when Mem0 is down.
 Only git *plumbing* is used (hash-object, mktree, commit-tree, update-ref, fetch, push, cat-file),
 so the user's HEAD, index and working tree are never touched and a detached CI checkout works.
 
-Format, one JSON object per line::
-
-    {"op":"add","id":ID,"key":KEY,"rev":N,"at":TIME,"text":SENTENCE,"metadata":{...}}
-    {"op":"delete","id":ID,"at":TIME}
-
-``ID`` is a hash of the record key, so adds are idempotent. ``update`` appends the same id with a
-higher ``rev``. Reading folds the lines: per id the highest ``(rev, at, line hash)`` wins and any
-tombstone beats every version. That fold is order-independent, so merging two writers is a plain
-union of their lines; that is how concurrent runs both survive: a push that loses the race
-fetches, unions, commits with both tips as parents and retries.
+The line format and its fold are in ``ratchet.core.ledger_format``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import random
 import re
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from ratchet.core import keys
+from ratchet.core.ledger_format import (
+    MAX_LINE_BYTES,
+    MAX_LINES,
+    Entry,
+    Folded,
+    add_line,
+    compact,
+    delete_line,
+    fold,
+    merge_lines,
+    record_id,
+)
 from ratchet.core.retry import Backoff
 from ratchet.errors import GitError, MemoryStoreError
 from ratchet.memory.rank import rank
@@ -40,8 +40,6 @@ from ratchet.workspace.gitcmd import git
 
 __all__ = ["LedgerStore", "fold", "merge_lines", "record_id"]
 
-MAX_LINES = 50_000
-MAX_LINE_BYTES = 64 * 1024
 MAX_BYTES = 64 * 1024 * 1024
 _BLOB_CACHE = 8  # parsed ledger versions kept per store
 _PATH_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$")
@@ -54,129 +52,6 @@ _RACE_MARKERS = (
     "failed to update ref",
     "incorrect old value",
 )
-def record_id(key: str) -> str:
-    """The stable ledger id of a record key (32 hex characters of its SHA-256)."""
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
-
-
-def _dumps(obj: dict[str, object]) -> str:
-    # ASCII-only: no raw U+2028 or other exotic line breaks can ever split a line
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-
-
-def add_line(record: MemoryRecord, rid: str, rev: int = 0, key: str | None = None) -> str:
-    """The ledger line storing ``record`` as version ``rev`` of id ``rid``."""
-    return _dumps(
-        {
-            "op": "add",
-            "id": rid,
-            "key": record.key if key is None else key,
-            "rev": rev,
-            "at": now_iso(),
-            "text": record.sentence(),
-            "metadata": record.to_metadata(),
-        }
-    )
-
-
-def delete_line(rid: str) -> str:
-    """The tombstone line for id ``rid``."""
-    return _dumps({"op": "delete", "id": rid, "at": now_iso()})
-
-
-def merge_lines(*sides: Iterable[str]) -> list[str]:
-    """Order-preserving union of line lists (first side first), exact duplicates dropped."""
-    return list(dict.fromkeys(line for side in sides for line in side))
-
-
-@dataclass(frozen=True)
-class Entry:
-    """The winning version of one id."""
-
-    id: str
-    key: str
-    rev: int
-    at: str
-    text: str
-    metadata: dict[str, object]
-    line: str
-
-    @property
-    def rank(self) -> tuple[int, str, str]:
-        return (self.rev, self.at, hashlib.sha256(self.line.encode()).hexdigest())
-
-
-@dataclass
-class Folded:
-    """The state a list of ledger lines describes."""
-
-    live: dict[str, Entry] = field(default_factory=dict)  # id -> winning version, no tombstone
-    dead: set[str] = field(default_factory=set)  # tombstoned ids
-    invalid: int = 0  # lines that are not ledger entries
-
-
-def fold(lines: Iterable[str]) -> Folded:
-    """Fold ledger lines into their state; the result does not depend on line order."""
-    out = Folded()
-    versions: dict[str, Entry] = {}
-    for line in lines:
-        entry = _parse(line)
-        if entry is None:
-            out.invalid += 1
-        elif isinstance(entry, str):
-            out.dead.add(entry)
-        else:
-            prev = versions.get(entry.id)
-            if prev is None or entry.rank > prev.rank:
-                versions[entry.id] = entry
-    out.live = {i: e for i, e in versions.items() if i not in out.dead}
-    return out
-
-
-def _parse(line: str) -> Entry | str | None:
-    """An add line → Entry, a tombstone → its id, anything else → None."""
-    try:
-        obj = json.loads(line)
-    except ValueError:
-        return None
-    if not isinstance(obj, dict):
-        return None
-    rid = obj.get("id")
-    if not isinstance(rid, str) or not 0 < len(rid) <= 100:
-        return None
-    op = obj.get("op")
-    if op == "delete":
-        return rid
-    meta = obj.get("metadata")
-    rev = obj.get("rev", 0)
-    if op != "add" or not isinstance(meta, dict):
-        return None
-    if isinstance(rev, bool) or not isinstance(rev, int):
-        return None
-    at, key, text = obj.get("at", ""), obj.get("key", ""), obj.get("text", "")
-    if not all(isinstance(v, str) for v in (at, key, text)):
-        return None
-    return Entry(rid, key, rev, at, text, meta, line)
-
-
-def compact(lines: list[str]) -> list[str]:
-    """The same state in fewer lines: winning versions and one tombstone per deleted id, in the
-    order they first appear."""
-    state = fold(lines)
-    keep = {e.line for e in state.live.values()}
-    out: list[str] = []
-    dead_seen: set[str] = set()
-    for line in lines:
-        if line in keep:
-            out.append(line)
-            continue
-        entry = _parse(line)
-        if isinstance(entry, str) and entry not in dead_seen:
-            dead_seen.add(entry)
-            out.append(line)
-    return out
-
-
 Mutation = Callable[[Folded], list[str]]
 
 
@@ -277,7 +152,7 @@ class LedgerStore:
                 return []
             if rid in state.dead:
                 return []
-            return [add_line(record, rid)]
+            return [add_line(record, rid, now_iso())]
 
         with self._lock:
             self._write(mutate, f"ratchet: remember {record.kind} {record.task} ({rid[:12]})")
@@ -301,10 +176,10 @@ class LedgerStore:
                 return []
             cur = state.live.get(rid)
             if cur is None:
-                return [add_line(record, rid)]
+                return [add_line(record, rid, now_iso())]
             if cur.metadata == record.to_metadata() and cur.text == record.sentence():
                 return []
-            return [add_line(record, rid, rev=cur.rev + 1, key=cur.key)]
+            return [add_line(record, rid, now_iso(), rev=cur.rev + 1, key=cur.key)]
 
         with self._lock:
             self._write(mutate, f"ratchet: update {record.kind} {record.task} ({rid[:12]})")
@@ -317,7 +192,8 @@ class LedgerStore:
         lines: list[str] = []
 
         def mutate(state: Folded) -> list[str]:
-            lines[:] = [delete_line(i) for i in wanted if i in state.live]
+            at = now_iso()
+            lines[:] = [delete_line(i, at) for i in wanted if i in state.live]
             return list(lines)
 
         with self._lock:

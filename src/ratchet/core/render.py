@@ -190,12 +190,12 @@ def _url_link(url: str) -> str:
 
 
 def _redactor(redact: Redact | None) -> Redact:
-    """The caller's redactor, or one built from the secrets in the environment."""
+    """The caller's redactor (which knows the run's secrets), or one that masks token shapes."""
     if redact is not None:
         return redact
-    from ratchet.redact import redactor_from_env
+    from ratchet.redact import Redactor
 
-    return redactor_from_env()
+    return Redactor()
 
 
 def _outcome_word(outcome: str) -> str:
