@@ -16,10 +16,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ratchet.core import keys
+from ratchet.core.minimax_protocol import DEFAULT_BASE_URL
 from ratchet.errors import ConfigError
 
 CONFIG_PATH = ".github/ratchet.yml"
-DEFAULT_BASE_URL = "https://api.minimax.io"
 DEFAULT_MODEL = "MiniMax-M3"
 DEFAULT_MEM0_HOST = "https://api.mem0.ai"
 DEFAULT_TRIGGER = "/agent next"

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ratchet import __version__
+from ratchet.config import DEFAULT_MEM0_HOST
 from ratchet.errors import RatchetError
 from ratchet.redact import redactor_from_env
 
@@ -188,7 +189,7 @@ def _check_mem0(d: Doctor, state: _State) -> None:
     key = os.environ.get("MEM0_API_KEY", "").strip()
     if not key:
         return
-    host = (os.environ.get("MEM0_HOST", "").strip() or "https://api.mem0.ai").rstrip("/")
+    host = (os.environ.get("MEM0_HOST", "").strip() or DEFAULT_MEM0_HOST).rstrip("/")
 
     def ping() -> str:
         from ratchet.memory.mem0_store import Mem0Store

@@ -9,7 +9,7 @@ from ratchet.errors import ConfigError
 
 
 def cmd_import_ledger(args: argparse.Namespace) -> int:
-    from ratchet.memory.factory import DEFAULT_MEM0_HOST
+    from ratchet.config import DEFAULT_MEM0_HOST
     from ratchet.memory.ledger import LedgerStore
     from ratchet.memory.mem0_store import Mem0ConfigError, Mem0Store
     from ratchet.memory.namespace import repo_namespace

@@ -15,11 +15,10 @@ import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from ratchet.config import DEFAULT_MEM0_HOST
 from ratchet.errors import ConfigError, MemoryStoreError
 from ratchet.memory.base import MemoryStore
 from ratchet.memory.local import LocalStore
-
-DEFAULT_MEM0_HOST = "https://api.mem0.ai"
 
 
 def choose_backend(configured: str, environ: Mapping[str, str]) -> str:

@@ -34,6 +34,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ratchet.config import DEFAULT_MEM0_HOST
 from ratchet.core.retry import Backoff, parse_retry_after
 from ratchet.errors import Mem0ConfigError, MemoryStoreError
 from ratchet.records import MemoryRecord, sort_key
@@ -42,13 +43,12 @@ from ratchet.redact import Redactor
 if TYPE_CHECKING:
     import httpx
 
-DEFAULT_HOST = "https://api.mem0.ai"
 PAGE_SIZE = 200  # the platform's maximum page size
 MAX_TEXT = 20_000  # a memory longer than this is not one of ours
 MAX_QUERY = 1_000
 KEY_HINT = (
     "Check MEM0_API_KEY (an API key of your Mem0 project, from app.mem0.ai) and MEM0_HOST "
-    f"(default {DEFAULT_HOST})."
+    f"(default {DEFAULT_MEM0_HOST})."
 )
 _JOURNAL_PREFIX = "journal:"
 
@@ -176,7 +176,7 @@ class Mem0Store:
         self,
         api_key: str,
         *,
-        host: str = DEFAULT_HOST,
+        host: str = DEFAULT_MEM0_HOST,
         user_id: str,
         state_dir: Path,
         timeout: float = 30.0,
@@ -191,7 +191,7 @@ class Mem0Store:
             raise Mem0ConfigError("MEM0_API_KEY is empty", KEY_HINT)
         if not user_id or any(c.isspace() for c in user_id):
             raise Mem0ConfigError(f"invalid Mem0 user_id {user_id!r}", "use repo_namespace()")
-        self.host = (host or DEFAULT_HOST).rstrip("/")
+        self.host = (host or DEFAULT_MEM0_HOST).rstrip("/")
         self.user_id = user_id
         self.max_attempts = max(1, max_attempts)
         self.backoff_base = backoff_base

@@ -10,98 +10,42 @@ compared with each other.
 
 from __future__ import annotations
 
-import json
 import logging
 import random
-import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from ratchet import __version__
+from ratchet.core.minimax_protocol import (
+    DEFAULT_BASE_URL,
+    MAX_BODY_BYTES,
+    MAX_COMPLETION_TOKENS,
+    MODERATION_CODE,
+    PATHS,
+    RAW_CAP,
+    TRUNCATION_RETRY_CAP,
+    Failure,
+    classify,
+    clip,
+    completion_of,
+    json_object,
+    normalise_base_url,
+    request_id_of,
+    usage_of,
+)
 from ratchet.core.retry import Backoff
 from ratchet.errors import (
     ConfigError,
     ModelAuthError,
-    ModelError,
     ModelReplyError,
-    ModelRequestError,
     ModelUnavailable,
 )
 from ratchet.types import Completion, Message, Usage
 
 log = logging.getLogger(__name__)
-
-DEFAULT_BASE_URL = "https://api.minimax.io"
-PATHS = {"native": "/v1/text/chatcompletion_v2", "openai": "/v1/chat/completions"}
-#: the output budget a truncated reply is retried with is doubled up to this
-TRUNCATION_RETRY_CAP = 131_072
-#: the largest ``max_completion_tokens`` MiniMax accepts (M3)
-MAX_COMPLETION_TOKENS = 524_288
-#: a response body larger than this is refused (a reply is capped far lower by the parser)
-MAX_BODY_BYTES = 16 * 1024 * 1024
-#: how much of a truncated reply is kept on the ModelReplyError
-RAW_CAP = 32_000
-
-RETRY_HTTP = frozenset({408, 429, 500, 502, 503, 504, 524, 529})
-RETRY_CODES = frozenset({1000, 1001, 1002, 1013, 1024, 1033, 1039, 1041, 2045})
-RATE_LIMIT_CODES = frozenset({1002, 1039, 2045})
-MODERATION_CODE = 1027
-RETRY_ERROR_TYPES = frozenset({"overloaded_error", "rate_limit_error", "api_error"})
-
-_REGION_HINT = (
-    "Check MINIMAX_API_KEY, and that the API host matches the key's region: "
-    "https://api.minimax.io (global) or https://api.minimaxi.com (China)."
-)
-FATAL_CODES: dict[int, tuple[type[ModelError], str, str]] = {
-    1004: (ModelAuthError, "not authorized", _REGION_HINT),
-    2049: (ModelAuthError, "invalid API key", _REGION_HINT),
-    1008: (ModelUnavailable, "insufficient balance", "Top up the MiniMax account balance."),
-    1028: (ModelUnavailable, "quota exhausted", "The MiniMax quota is used up; raise it or wait."),
-    1030: (ModelUnavailable, "quota exhausted", "The MiniMax quota is used up; raise it or wait."),
-    2056: (
-        ModelUnavailable,
-        "usage limit exceeded",
-        "The plan's usage limit is reached; wait for the next 5-hour window or upgrade the plan.",
-    ),
-    2061: (
-        ModelUnavailable,
-        "model not available on this plan",
-        "Choose a model the plan includes (RATCHET_MODEL) or upgrade the plan.",
-    ),
-    2013: (
-        ModelRequestError,
-        "invalid request parameters",
-        "Check the model id (RATCHET_MODEL) and the prompt size; if both are right this is a "
-        "Ratchet bug, please report it.",
-    ),
-    1026: (
-        ModelRequestError,
-        "input flagged as sensitive",
-        "MiniMax's moderation refused the prompt; change the task text or the files it names.",
-    ),
-    1042: (
-        ModelRequestError,
-        "too many invisible or illegal characters in the input",
-        "Remove control or zero-width characters from the task text and the files it names.",
-    ),
-}
-_CODE_IN_MESSAGE = re.compile(r"\((\d{4})\)")
-
-
-@dataclass(frozen=True)
-class _Failure:
-    """One failed HTTP exchange: retried when ``error`` is None, else raised as ``error``."""
-
-    message: str
-    error: type[ModelError] | None = None
-    hint: str = ""
-    code: int | None = None
-    rate_limited: bool = False
-
 
 class MiniMaxClient:
     """A ChatModel speaking to MiniMax; one ``complete()`` is one logical request.
@@ -146,7 +90,7 @@ class MiniMaxClient:
         if max_attempts < 1 or deadline <= 0:
             raise ConfigError("max_attempts must be at least 1 and deadline positive")
         self._key = key
-        self.base_url = _normalise_base_url(base_url)
+        self.base_url = normalise_base_url(base_url)
         self.endpoint = self.base_url + PATHS[api]
         self.model = model
         self.name = model
@@ -200,7 +144,7 @@ class MiniMaxClient:
         while True:
             data, headers, call_usage = self._request(messages, budget, deadline_at)
             usage = usage + call_usage
-            completion = _completion(data, headers, usage, self.model)
+            completion = completion_of(data, headers, usage, self.model)
             if completion.finish_reason != "length":
                 return completion
             bigger = min(budget * 2, max(TRUNCATION_RETRY_CAP, budget))
@@ -268,15 +212,15 @@ class MiniMaxClient:
 
     def _exchange(
         self, body: dict[str, Any], deadline_at: float
-    ) -> tuple[tuple[dict[str, Any], httpx.Headers] | _Failure, Usage]:
+    ) -> tuple[tuple[dict[str, Any], httpx.Headers] | Failure, Usage]:
         """One HTTP call: (the success JSON and headers, or the failure it ended in; the
         usage the response reported)."""
         remaining = max(deadline_at - self._clock(), 0.001)
         timeout = httpx.Timeout(
-            connect=_clip(self.timeout.connect, remaining),
-            read=_clip(self.timeout.read, remaining),
-            write=_clip(self.timeout.write, remaining),
-            pool=_clip(self.timeout.pool, remaining),
+            connect=clip(self.timeout.connect, remaining),
+            read=clip(self.timeout.read, remaining),
+            write=clip(self.timeout.write, remaining),
+            pool=clip(self.timeout.pool, remaining),
         )
         self.http_calls += 1
         try:
@@ -284,20 +228,20 @@ class MiniMaxClient:
                 raw = self._read_body(response, deadline_at)
                 status, headers = response.status_code, response.headers
         except httpx.TimeoutException as exc:
-            return _Failure(f"timed out ({type(exc).__name__})"), Usage()
+            return Failure(f"timed out ({type(exc).__name__})"), Usage()
         except httpx.TransportError as exc:
-            return _Failure(f"connection failed ({type(exc).__name__}: {exc})"), Usage()
+            return Failure(f"connection failed ({type(exc).__name__}: {exc})"), Usage()
         except httpx.RequestError as exc:  # e.g. a body that fails to decompress
-            return _Failure(f"the response could not be read ({type(exc).__name__})"), Usage()
+            return Failure(f"the response could not be read ({type(exc).__name__})"), Usage()
         except _Oversized:
-            return _Failure(f"the response body exceeded {MAX_BODY_BYTES} bytes"), Usage()
-        data = _json_object(raw)
-        usage = _usage(data) if data is not None else Usage()
+            return Failure(f"the response body exceeded {MAX_BODY_BYTES} bytes"), Usage()
+        data = json_object(raw)
+        usage = usage_of(data) if data is not None else Usage()
         self.usage_total = self.usage_total + usage
-        result = _classify(status, headers, raw, data, self.endpoint)
-        if isinstance(result, _Failure):
+        result = classify(status, headers, raw, data, self.endpoint)
+        if isinstance(result, Failure):
             return result, usage
-        log.debug("MiniMax answered: request id %s", _request_id(result, headers))
+        log.debug("MiniMax answered: request id %s", request_id_of(result, headers))
         return (result, headers), usage
 
     def _read_body(self, response: httpx.Response, deadline_at: float) -> bytes:
@@ -333,174 +277,3 @@ class _Oversized(Exception):
     pass
 
 
-def _normalise_base_url(base_url: str) -> str:
-    url = (base_url or "").strip().rstrip("/") or DEFAULT_BASE_URL
-    if not re.match(r"^https?://[^/\s]+", url):
-        raise ConfigError(
-            f"the MiniMax base URL {base_url!r} is not an http(s) URL",
-            hint="Use https://api.minimax.io (global) or https://api.minimaxi.com (China).",
-        )
-    if url.endswith("/v1"):  # an OpenAI-style base; the routes add /v1 themselves
-        url = url[: -len("/v1")]
-    return url
-
-
-def _clip(value: float | None, remaining: float) -> float:
-    return remaining if value is None else min(value, remaining)
-
-
-def _json_object(raw: bytes) -> dict[str, Any] | None:
-    try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _error_info(data: dict[str, Any]) -> tuple[bool, int | None, str, str]:
-    """(is an error, code or None, message, error type) from either error envelope."""
-    base = data.get("base_resp")
-    if isinstance(base, dict):
-        code = _as_int(base.get("status_code"))
-        if code:
-            return True, code, str(base.get("status_msg") or ""), ""
-    error = data.get("error")
-    if isinstance(error, dict):
-        message = str(error.get("message") or "")
-        match = _CODE_IN_MESSAGE.search(message)
-        return True, int(match.group(1)) if match else None, message, str(error.get("type") or "")
-    if data.get("type") == "error":
-        return True, None, str(data.get("message") or ""), ""
-    return False, None, "", ""
-
-
-def _classify(
-    status: int,
-    headers: httpx.Headers,
-    raw: bytes,
-    data: dict[str, Any] | None,
-    endpoint: str,
-) -> dict[str, Any] | _Failure:
-    """Map one HTTP response to the success JSON or a _Failure (retryable or fatal)."""
-    if 300 <= status < 400:
-        return _Failure(
-            f"MiniMax answered HTTP {status} (redirect to {headers.get('location', '?')}); "
-            "redirects are not followed",
-            error=ModelRequestError,
-            hint="Set the base URL to the final https:// address of the API host.",
-        )
-    is_error, code, message, error_type = _error_info(data) if data else (False, None, "", "")
-    if code is not None:
-        return _code_failure(code, message, status)
-    if not 200 <= status < 300:
-        return _status_failure(status, raw, message, error_type, endpoint)
-    if data is None:
-        return _Failure("MiniMax sent a non-JSON or cut-off body with HTTP 200")
-    if is_error:
-        described = f"MiniMax error {error_type or 'without a code'}: {message}"
-        if error_type in RETRY_ERROR_TYPES:
-            return _Failure(described)
-        return _Failure(described, error=ModelUnavailable, hint="See the MiniMax status page.")
-    choices = data.get("choices")
-    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-        return _Failure("MiniMax answered HTTP 200 without any choices")
-    return data
-
-
-def _code_failure(code: int, message: str, status: int) -> _Failure:
-    text = f"MiniMax error {code}: {message}" if message else f"MiniMax error {code}"
-    if code in FATAL_CODES:
-        error, meaning, hint = FATAL_CODES[code]
-        return _Failure(f"{text} ({meaning})", error=error, hint=hint, code=code)
-    if code in RETRY_CODES:
-        return _Failure(text, code=code, rate_limited=code in RATE_LIMIT_CODES)
-    if code == MODERATION_CODE:
-        return _Failure(f"{text} (output flagged as sensitive)", code=code)
-    if status in RETRY_HTTP:
-        return _Failure(f"{text} (HTTP {status})", code=code)
-    return _Failure(
-        f"{text} (unknown error code)",
-        error=ModelUnavailable,
-        hint="See https://platform.minimax.io/docs/api-reference/errorcode for this code.",
-        code=code,
-    )
-
-
-def _status_failure(
-    status: int, raw: bytes, message: str, error_type: str, endpoint: str
-) -> _Failure:
-    detail = message or _snippet(raw)
-    text = f"MiniMax answered HTTP {status}" + (f": {detail}" if detail else "")
-    if status == 524:
-        text = "MiniMax answered HTTP 524 (Cloudflare: the origin timed out)"
-    if status in (401, 403):
-        return _Failure(text, error=ModelAuthError, hint=_REGION_HINT)
-    if status in RETRY_HTTP:
-        return _Failure(text)
-    if status == 402:
-        return _Failure(text, error=ModelUnavailable, hint="Top up the MiniMax account balance.")
-    if status == 404:
-        return _Failure(
-            f"MiniMax has no endpoint {endpoint} (HTTP 404)",
-            error=ModelRequestError,
-            hint="Check the base URL and the api setting ('native' or 'openai').",
-        )
-    if 400 <= status < 500:
-        return _Failure(text, error=ModelRequestError, hint="The request was refused as invalid.")
-    return _Failure(text, error=ModelUnavailable, hint="MiniMax failed; run again later.")
-
-
-def _snippet(raw: bytes) -> str:
-    text = raw[:200].decode("utf-8", "replace")
-    return " ".join(text.split())[:120]
-
-
-def _as_int(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    return None
-
-
-def _usage(data: dict[str, Any]) -> Usage:
-    usage = data.get("usage")
-    if not isinstance(usage, dict):
-        return Usage()
-    details = usage.get("completion_tokens_details")
-    reasoning = details.get("reasoning_tokens") if isinstance(details, dict) else None
-    return Usage(
-        prompt_tokens=_as_int(usage.get("prompt_tokens")) or 0,
-        completion_tokens=_as_int(usage.get("completion_tokens")) or 0,
-        reasoning_tokens=_as_int(reasoning) or 0,
-    )
-
-
-def _request_id(data: dict[str, Any], headers: httpx.Headers) -> str:
-    for name in ("trace-id", "x-mm-request-id", "minimax-request-id"):
-        if headers.get(name):
-            return headers[name]
-    return str(data.get("id") or "")
-
-
-def _completion(
-    data: dict[str, Any], headers: httpx.Headers, usage: Usage, model: str
-) -> Completion:
-    choice = data["choices"][0]
-    message = choice.get("message")
-    content = message.get("content") if isinstance(message, dict) else None
-    if isinstance(content, list):  # content parts: keep the text ones
-        content = "".join(
-            str(part.get("text") or "")
-            for part in content
-            if isinstance(part, dict) and part.get("type", "text") == "text"
-        )
-    return Completion(
-        text=content if isinstance(content, str) else "",
-        finish_reason=str(choice.get("finish_reason") or "stop"),
-        usage=usage,
-        request_id=_request_id(data, headers),
-        model=str(data.get("model") or model),
-    )
