@@ -23,7 +23,7 @@ def test_token_shapes_redacted_without_knowing_value() -> None:
 
 def test_one_list_serves_redaction_and_the_sandbox() -> None:
     from ratchet.core.secrets import is_credential_name, is_withheld_name
-    from ratchet.evaluate.sandbox import is_secret_name, looks_secret_value
+    from ratchet.evaluate.testenv import is_secret_name, looks_secret_value
 
     env = {
         "DB_PASSWORD": "hunter22-long",

@@ -15,9 +15,8 @@ from pathlib import Path
 import pytest
 
 from ratchet.errors import ConfigError
-from ratchet.evaluate.sandbox import (
-    Sandbox,
-    choose_sandbox,
+from ratchet.evaluate.sandbox import Sandbox, choose_sandbox
+from ratchet.evaluate.testenv import (
     credential_paths,
     is_secret_name,
     looks_secret_value,

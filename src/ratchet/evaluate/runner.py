@@ -72,8 +72,9 @@ from ratchet.evaluate.runners import OUTPUT_PARSERS, CollectContext, Collected, 
 from ratchet.evaluate.runners import pytest as pytest_runner
 from ratchet.evaluate.runners.base import Runner
 from ratchet.evaluate.runners.junit_files import collect_reports
-from ratchet.evaluate.sandbox import Sandbox, choose_sandbox, safe_env
+from ratchet.evaluate.sandbox import Sandbox, choose_sandbox
 from ratchet.evaluate.summary import parse_summary
+from ratchet.evaluate.testenv import safe_env
 from ratchet.evaluate.world import World
 from ratchet.redact import redact
 
