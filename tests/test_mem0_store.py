@@ -423,7 +423,7 @@ def test_store_sets_up_the_sdk_environment_itself(server: FakeMem0Server, tmp_pa
 
 
 def test_fake_platform_contract_through_the_sdk(server: FakeMem0Server, tmp_path: Path) -> None:
-    from ratchet.memory.mem0_store import import_sdk
+    from ratchet.memory.mem0_sdk import import_sdk
 
     memory_client, exc = import_sdk(tmp_path)
     client = memory_client(api_key=DEFAULT_KEY, host=server.url)

@@ -23,13 +23,21 @@ import logging
 import math
 import re
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from ratchet import __version__
 from ratchet.core.render import marker as task_marker  # one definition of the marker
 from ratchet.errors import ConfigError
+from ratchet.github.convert import (
+    TITLE_LIMIT,
+    cap_body,
+    cap_title,
+    comment_info,
+    pull_info,
+    user_of,
+    with_marker,
+)
 from ratchet.github.errors import GitHubError, _already_exists, translate_error
 from ratchet.github.errors import _accepted_permissions as _accepted_permissions
 from ratchet.github.models import CommentInfo, IssueInfo, PullInfo, RepoInfo, ReviewInfo
@@ -37,8 +45,6 @@ from ratchet.redact import Redactor, secret_values
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from github.IssueComment import IssueComment
-    from github.NamedUser import NamedUser
-    from github.Organization import Organization
     from github.PullRequest import PullRequest
     from github.Repository import Repository
 
@@ -62,10 +68,8 @@ log = logging.getLogger("ratchet.github")
 
 COMMENT_LIMIT = 60_000
 BODY_LIMIT = 60_000
-TITLE_LIMIT = 256
 ROLES = ("admin", "maintain", "write", "triage", "read", "none")
 _LEGACY_PERMISSIONS = ("admin", "write", "read", "none")
-_MARKER_RE = re.compile(r"<!-- ratchet:[^<>]*?-->")
 _REPO_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 
 
@@ -222,8 +226,8 @@ class GitHubClient:
         action = f"reading issue #{number}"
         try:
             iss = self._repo_obj.get_issue(int(number))
-            user = _user(iss.user)
-            comments = [_comment_info(c) for c in iss.get_comments()]
+            user = user_of(iss.user)
+            comments = [comment_info(c) for c in iss.get_comments()]
             return IssueInfo(
                 number=iss.number,
                 title=iss.title or "",
@@ -251,7 +255,7 @@ class GitHubClient:
             raise ValueError("upsert_comment needs a non-empty marker")
         from github.GithubException import GithubException
 
-        text = _with_marker(self._redact(body), marker, COMMENT_LIMIT)
+        text = with_marker(self._redact(body), marker, COMMENT_LIMIT)
         action = f"commenting on #{issue_number}"
         need = "issues: write (or pull-requests: write on a pull request)"
         try:
@@ -281,7 +285,7 @@ class GitHubClient:
                 iss = self._repo_obj.get_issue(int(issue_number))
             created = iss.create_comment(text)
             if not self._login_known or self._login is None:
-                self._login, self._login_known = _user(created.user)[0], True
+                self._login, self._login_known = user_of(created.user)[0], True
             self._sticky[sticky] = created
             return created.id
         except GitHubError:
@@ -295,7 +299,7 @@ class GitHubClient:
         for c in comments:
             if marker not in (c.body or ""):
                 continue
-            login, _, kind = _user(c.user)
+            login, _, kind = user_of(c.user)
             if (me is not None and login.lower() == me.lower()) or (me is None and kind == "Bot"):
                 return c
         return None
@@ -323,8 +327,8 @@ class GitHubClient:
             raise self._error(exc, action, "pull-requests: read") from exc
         for p in pulls:
             if marker in (p.body or ""):
-                return _pull_info(p)
-        return _pull_info(pulls[0]) if pulls else None
+                return pull_info(p)
+        return pull_info(pulls[0]) if pulls else None
 
     def _open_pulls_from(self, branch: str) -> list[PullRequest]:
         owner = self.repo.split("/")[0]
@@ -344,14 +348,14 @@ class GitHubClient:
         branch, that PR is found, given this title and body, and returned. Raises GitHubError."""
         from github.GithubException import GithubException
 
-        title_text = _cap_title(self._redact(title))
-        body_text = _cap_body(self._redact(body), BODY_LIMIT)
+        title_text = cap_title(self._redact(title))
+        body_text = cap_body(self._redact(body), BODY_LIMIT)
         action = f"creating a pull request from {branch} into {base}"
         try:
             p = self._repo_obj.create_pull(
                 base=base, head=branch, title=title_text, body=body_text, draft=draft
             )
-            return _pull_info(p)
+            return pull_info(p)
         except GithubException as exc:
             if exc.status == 422 and _already_exists(exc.data):
                 log.info("a pull request for %s already exists; updating it", branch)
@@ -369,8 +373,8 @@ class GitHubClient:
         """Change PR ``number``'s title and/or body; returns the PR. Raises GitHubError."""
         if title is None and body is None:
             return self.pull(number)
-        title_text = _cap_title(self._redact(title)) if title is not None else None
-        body_text = _cap_body(self._redact(body), BODY_LIMIT) if body is not None else None
+        title_text = cap_title(self._redact(title)) if title is not None else None
+        body_text = cap_body(self._redact(body), BODY_LIMIT) if body is not None else None
         return self._edit_pull(self._repo_obj.get_pull(int(number)), number, title_text, body_text)
 
     def _edit_pull(
@@ -383,14 +387,14 @@ class GitHubClient:
                 title=title if title is not None else NotSet,
                 body=body if body is not None else NotSet,
             )
-            return _pull_info(p)
+            return pull_info(p)
         except Exception as exc:
             raise self._error(exc, f"updating PR #{number}", "pull-requests: write") from exc
 
     def pull(self, number: int) -> PullInfo:
         """PR ``number``. Raises GitHubError (404 when it is not a pull request)."""
         try:
-            return _pull_info(self._repo_obj.get_pull(int(number)))
+            return pull_info(self._repo_obj.get_pull(int(number)))
         except Exception as exc:
             raise self._error(exc, f"reading PR #{number}", "pull-requests: read") from exc
 
@@ -405,7 +409,7 @@ class GitHubClient:
                 (c.path, c.line if c.line is not None else c.original_line, c.body or "")
                 for c in p.get_single_review_comments(int(review_id))
             ]
-            login, uid, kind = _user(r.user)
+            login, uid, kind = user_of(r.user)
             return ReviewInfo(
                 id=r.id,
                 state=r.state,
@@ -437,88 +441,3 @@ def _quiet_pygithub_logger() -> None:
 
 
 # ----------------------------------------------------------------------------- conversions
-
-
-def _user(user: NamedUser | Organization | None) -> tuple[str, int, str]:
-    """(login, id, type) of a PyGithub user; a deleted account is GitHub's "ghost"."""
-    if user is None:
-        return ("ghost", 0, "User")
-    return (user.login, int(user.id), user.type or "User")
-
-
-def _iso(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _comment_info(c: IssueComment) -> CommentInfo:
-    login, uid, kind = _user(c.user)
-    return CommentInfo(
-        id=c.id,
-        author=login,
-        author_id=uid,
-        author_type=kind,
-        body=c.body or "",
-        created_at=_iso(c.created_at),
-        updated_at=_iso(c.updated_at),
-    )
-
-
-def _pull_info(p: PullRequest) -> PullInfo:
-    head_repo = p.head.repo
-    login, uid, _ = _user(p.user)
-    state = p.state
-    # merged iff merged_at is set; reading it avoids an extra GET for listed (simple) PRs
-    merged = state == "closed" and p.merged_at is not None
-    return PullInfo(
-        number=p.number,
-        url=p.html_url,
-        state=state,
-        merged=merged,
-        head_ref=p.head.ref,
-        head_sha=p.head.sha,
-        head_repo_full_name=head_repo.full_name if head_repo is not None else "",
-        base_ref=p.base.ref,
-        author=login,
-        body=p.body or "",
-        title=p.title or "",
-        draft=bool(p.draft),
-        author_id=uid,
-        head_repo_id=head_repo.id if head_repo is not None else 0,
-    )
-
-
-# ----------------------------------------------------------------------------- text shaping
-
-
-_TRUNCATED = "\n\n… (truncated by Ratchet)"
-
-
-def _with_marker(text: str, marker: str, limit: int) -> str:
-    """``text`` carrying ``marker``, at most ``limit`` characters (the marker always kept)."""
-    if marker not in text:
-        text = f"{marker}\n{text}"
-    if len(text) <= limit:
-        return text
-    rest = text.replace(marker, "")
-    room = max(limit - len(marker) - 1 - len(_TRUNCATED), 0)
-    return f"{marker}\n{rest[:room]}{_TRUNCATED}"
-
-
-def _cap_body(text: str, limit: int) -> str:
-    """``text`` capped at ``limit`` characters, keeping every ``<!-- ratchet:... -->`` marker."""
-    if len(text) <= limit:
-        return text
-    markers = "\n".join(dict.fromkeys(_MARKER_RE.findall(text)))
-    rest = _MARKER_RE.sub("", text)
-    room = max(limit - len(markers) - 1 - len(_TRUNCATED), 0)
-    capped = rest[:room] + _TRUNCATED
-    return f"{capped}\n{markers}" if markers else capped
-
-
-def _cap_title(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= TITLE_LIMIT else text[: TITLE_LIMIT - 1] + "…"

@@ -20,23 +20,19 @@ What the SDK does not do, this module does (see the Mem0 notes for the traps):
 from __future__ import annotations
 
 import functools
-import importlib
-import importlib.metadata
-import importlib.util
 import logging
 import os
 import random
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ratchet.config import DEFAULT_MEM0_HOST
 from ratchet.core.retry import Backoff, parse_retry_after
 from ratchet.errors import Mem0ConfigError, MemoryStoreError
+from ratchet.memory.mem0_sdk import import_sdk
 from ratchet.records import MemoryRecord, sort_key
 from ratchet.redact import Redactor
 
@@ -55,71 +51,6 @@ _JOURNAL_PREFIX = "journal:"
 _RNG = random.Random()  # backoff jitter
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-# -- importing the SDK -----------------------------------------------------------------------
-
-
-def prepare_environment(state_dir: Path) -> None:
-    """Set ``MEM0_TELEMETRY=false`` and ``MEM0_DIR=<state_dir>/mem0`` unless the user set them.
-
-    Both are read once, when mem0 is imported: without them the SDK phones PostHog (seconds
-    of delay at exit when offline) and creates ``~/.mem0`` (which fails on a read-only HOME).
-    """
-    os.environ.setdefault("MEM0_TELEMETRY", "false")
-    if not os.environ.get("MEM0_DIR"):
-        directory = state_dir / "mem0"
-        directory.mkdir(parents=True, exist_ok=True)
-        os.environ["MEM0_DIR"] = str(directory)
-
-
-def _defer_package_init() -> None:
-    """Register ``mem0`` without running its ``__init__`` yet.
-
-    ``mem0/__init__.py`` imports the open-source ``Memory`` (qdrant-client, numpy, …), which
-    costs about two seconds and is never used by the platform client. The module registered
-    here is the real package (same spec, same ``__path__``); its ``__init__`` body runs on the
-    first access to an attribute it would define (``from mem0 import Memory`` still works).
-    Does nothing if mem0 is already imported or cannot be found.
-    """
-    if "mem0" in sys.modules:
-        return
-    try:
-        spec = importlib.util.find_spec("mem0")
-        version = importlib.metadata.version("mem0ai")
-    except (ImportError, ValueError, importlib.metadata.PackageNotFoundError):
-        return
-    loader = spec.loader if spec is not None else None
-    if spec is None or loader is None or spec.submodule_search_locations is None:
-        return
-    module = importlib.util.module_from_spec(spec)
-    module.__dict__["__version__"] = version  # read by mem0.memory.telemetry
-
-    def finish_init(name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        module.__dict__.pop("__getattr__", None)
-        loader.exec_module(module)
-        return getattr(module, name)
-
-    module.__getattr__ = finish_init  # type: ignore[method-assign]
-    sys.modules["mem0"] = module
-
-
-def import_sdk(state_dir: Path) -> tuple[type, ModuleType]:
-    """Import and return ``(MemoryClient, mem0.exceptions)`` with a safe environment."""
-    prepare_environment(state_dir)
-    _defer_package_init()
-    client_module = importlib.import_module("mem0.client.main")
-    exceptions = importlib.import_module("mem0.exceptions")
-    # the SDK logs every HTTP error at ERROR level; our MemoryStoreError says it better
-    sdk_logger = logging.getLogger("mem0.client.utils")
-    if sdk_logger.level == logging.NOTSET:
-        sdk_logger.setLevel(logging.CRITICAL)
-    return client_module.MemoryClient, exceptions
-
-
-# -- parsing stored memories -------------------------------------------------------------------
 
 
 def parse_memory(item: Any, user_id: str) -> MemoryRecord:
