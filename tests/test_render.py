@@ -12,7 +12,7 @@ import re
 import pytest
 from markdown_it import MarkdownIt
 
-from ratchet.core import render
+from ratchet.core import markdown, render
 from ratchet.records import MemoryRecord
 from ratchet.redact import Redactor
 
@@ -240,7 +240,7 @@ def test_pr_body_rejects_unsafe_urls_and_caps_huge_text():
     body = _pr_body(run_url="javascript:alert(1)", task_text="word " * 300_000,
                     records=[_attempt(n, title="t" * 5000) for n in range(1, 200)])
     assert "javascript" not in body
-    assert len(body) <= render.MAX_CHARS
+    assert len(body) <= markdown.MAX_CHARS
     assert body.startswith(render.marker("issue-12"))
 
 
@@ -296,7 +296,7 @@ def test_status_comment_caps_huge_inputs():
     md = render.status_comment(task_key="k", phase=None, result={"detail": "d" * 500_000,
                                "title": "t" * 500_000}, run_url=RUN, trigger_phrase="/x",
                                error="e" * 500_000, notice="n" * 500_000, redact=redact)
-    assert len(md) <= render.MAX_CHARS
+    assert len(md) <= markdown.MAX_CHARS
 
 
 def test_step_summary_has_heading_result_table_and_chart():
@@ -312,8 +312,8 @@ def test_step_summary_has_heading_result_table_and_chart():
 
 def test_finish_closes_a_fence_left_open_by_the_cap():
     doc = "intro\n\n```\n" + "line\n" * 20_000 + "```\n\nend"
-    out = render._finish(doc, redact, limit=1_000)
+    out = markdown.finish(doc, redact, limit=1_000)
     assert len(out) <= 1_000
-    assert out.rstrip().endswith(render.TRUNCATED_NOTE)
+    assert out.rstrip().endswith(markdown.TRUNCATED_NOTE)
     html = MD.render(out)
     assert "<p><em>… truncated" in html  # the note is outside the code block

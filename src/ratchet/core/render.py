@@ -37,14 +37,22 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TypedDict
 
 from ratchet.core import keys
+from ratchet.core.markdown import (
+    code,
+    escape_plain,
+    fence,
+    finish,
+    inline,
+    is_safe_url,
+    link,
+    quote,
+    url_link,
+)
 from ratchet.records import MemoryRecord, sort_key
-from ratchet.sanitize import quote_block, strip_invisible
 
 Redact = Callable[[str], str]
 
 #: hard cap on any rendered document (GitHub's limit is 65,536)
-MAX_CHARS = 60_000
-TRUNCATED_NOTE = "_… truncated to fit GitHub's size limit._"
 
 _TASK_LIMIT = 3_000
 _TITLE_LIMIT = 200
@@ -106,89 +114,6 @@ PHASES: tuple[tuple[str, str], ...] = (
 )
 _PHASE_ALIASES = {"evaluate": "test", "testing": "test", "model": "propose", "recalling": "recall"}
 
-# -- escaping -----------------------------------------------------------------------------------
-
-_MENTION = r"(?<![A-Za-z0-9_])@[A-Za-z0-9](?:[A-Za-z0-9-]*)(?:/[A-Za-z0-9_.-]+)?"
-_REF = r"(?:[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)?#\d+|https?://[^\s`|]+?/(?:issues|pull)/\d+"
-_CLOSING = rf"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\b[ \t]*:?[ \t]*(?:{_REF})"
-_CROSS_REF = r"\b[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+#\d+"
-_NEUTRALISE = re.compile(rf"(?i){_CLOSING}|{_MENTION}|{_CROSS_REF}")
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]!|~#$])")
-_SAFE_URL = re.compile(r"^https?://[^\s<>()\[\]\"'`\\]+$")
-_SHA = re.compile(r"^[0-9a-fA-F]{7,64}$")
-_FENCE_LINE = re.compile(r"^ {0,3}(`{3,})(.*)$")
-
-
-def _escape_plain(text: str) -> str:
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", text)
-
-
-def _escape_segment(text: str) -> str:
-    """Escape ``text`` (already cleaned); mentions, closing keywords and cross-repository
-    references become code spans, which GitHub neither notifies nor links."""
-    out: list[str] = []
-    pos = 0
-    for m in _NEUTRALISE.finditer(text):
-        out.append(_escape_plain(text[pos : m.start()]))
-        out.append(f"`{m.group(0)}`")  # the patterns contain no backtick
-        pos = m.end()
-    out.append(_escape_plain(text[pos:]))
-    return "".join(out)
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: max(limit - 1, 0)].rstrip() + "…"
-
-
-def inline(text: str, redact: Redact, limit: int = _TITLE_LIMIT) -> str:
-    """Return untrusted ``text`` as one line of inert Markdown: redacted, invisible and control
-    characters removed, whitespace collapsed, cut to ``limit`` characters, escaped."""
-    text = redact(strip_invisible(text[: 8 * limit + 1024]))
-    return _escape_segment(_clip(" ".join(text.split()), limit))
-
-
-def quote(text: str, redact: Redact, limit: int = _TASK_LIMIT) -> str:
-    """Return untrusted multi-line ``text`` as an inert Markdown block quote (``> `` lines),
-    redacted, cleaned, cut to ``limit`` characters and escaped line by line."""
-    text = redact(strip_invisible(text[: 8 * limit + 1024])).strip("\n")
-    text = _clip(text, limit)
-    lines = [_escape_segment(line.rstrip()) for line in text.split("\n")]
-    return "\n".join(f"> {line}" if line else ">" for line in lines) or ">"
-
-
-def code(text: str, redact: Redact, limit: int = 200) -> str:
-    """Return ``text`` as an inline code span it cannot close (one line, redacted)."""
-    text = _clip(" ".join(redact(strip_invisible(text)).split()), limit)
-    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
-    ticks = "`" * (longest + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") or not text else ""
-    return f"{ticks}{pad}{text}{pad}{ticks}"
-
-
-def fence(text: str, redact: Redact, limit: int = _ERROR_LIMIT, info: str = "") -> str:
-    """Return untrusted ``text`` (test output, an error) in a code fence it cannot close:
-    redacted, ANSI/control characters removed, the tail kept when over ``limit``."""
-    text = redact(strip_invisible(text))
-    if len(text) > limit:
-        text = "… (earlier output cut)\n" + text[len(text) - limit :]
-    return quote_block(text, info)
-
-
-def _is_safe_url(url: str | None) -> bool:
-    return bool(url) and len(url or "") <= 2000 and bool(_SAFE_URL.match(url or ""))
-
-
-def _link(label: str, url: str | None) -> str:
-    """``[label](url)`` for a plain http(s) URL; just ``label`` otherwise."""
-    return f"[{label}]({url})" if _is_safe_url(url) else label
-
-
-def _url_link(url: str) -> str:
-    """A link showing the URL itself (escaped), or "–" for anything but a plain http(s) URL."""
-    return f"[{_escape_plain(url)}]({url})" if _is_safe_url(url) else "–"
-
-
 def _redactor(redact: Redact | None) -> Redact:
     """The caller's redactor (which knows the run's secrets), or one that masks token shapes."""
     if redact is not None:
@@ -201,7 +126,7 @@ def _redactor(redact: Redact | None) -> Redact:
 def _outcome_word(outcome: str) -> str:
     if outcome in OUTCOME_LABELS:
         return OUTCOME_LABELS[outcome][1]
-    return _escape_plain(re.sub(r"[^A-Za-z0-9_ -]", "", outcome)[:40]) or "unknown"
+    return escape_plain(re.sub(r"[^A-Za-z0-9_ -]", "", outcome)[:40]) or "unknown"
 
 
 def _key(task_key: str) -> str:
@@ -210,28 +135,7 @@ def _key(task_key: str) -> str:
     return task_key
 
 
-def _finish(text: str, redact: Redact, limit: int = MAX_CHARS) -> str:
-    """Redact the whole document (a backstop) and cap it at ``limit`` characters, cutting at
-    a line boundary, closing a code fence left open by the cut, and saying so."""
-    text = redact(text)
-    if len(text) <= limit:
-        return text
-    room = max(limit - len(TRUNCATED_NOTE) - 200, 0)
-    cut = text.rfind("\n", 0, room)
-    kept = text[: cut if cut > 0 else room]
-    open_fence: str | None = None
-    for line in kept.split("\n"):
-        m = _FENCE_LINE.match(line)
-        if not m:
-            continue
-        ticks, rest = m.group(1), m.group(2)
-        if open_fence is None:
-            open_fence = ticks
-        elif len(ticks) >= len(open_fence) and not rest.strip():
-            open_fence = None
-    closing = f"\n{open_fence}" if open_fence else ""
-    return f"{kept}{closing}\n\n{TRUNCATED_NOTE}\n"
-
+_SHA = re.compile(r"^[0-9a-fA-F]{7,64}$")
 
 # -- markers ------------------------------------------------------------------------------------
 
@@ -396,7 +300,7 @@ def pr_body(
     unusable task key."""
     redact = _redactor(redact)
     branch = keys.branch_of(_key(task_key))
-    by = _link("this Ratchet run", run_url) if _is_safe_url(run_url) else "Ratchet"
+    by = link("this Ratchet run", run_url) if is_safe_url(run_url) else "Ratchet"
     t = code(trigger_phrase, redact, 60)
     parts = [
         marker(task_key),
@@ -429,7 +333,7 @@ def pr_body(
         "",
         f"<sub>Updated by {by}.</sub>",
     ]
-    return _finish("\n".join(parts) + "\n", redact)
+    return finish("\n".join(parts) + "\n", redact)
 
 
 def _phase_index(phase: str) -> int:
@@ -473,7 +377,7 @@ def _result_block(result: Mapping[str, object], pr_url: str | None, redact: Reda
         facts.append(f"**Commit:** {sha}" + (f" on {code(branch, redact)}" if branch else ""))
     url = pr_url or _get_str(result, "pr_url")
     if url:
-        facts.append(f"**Pull request:** {_url_link(url)}")
+        facts.append(f"**Pull request:** {url_link(url)}")
     lines = [f"### {emoji} Ratchet: {heading}", "", "  \n".join(facts)]  # hard line breaks
     detail = _get_str(result, "detail")
     if detail.strip():
@@ -511,7 +415,7 @@ def status_comment(
             "",
             fence(error, redact),
             "",
-            f"**What to do:** the {_link('run log', run_url)} has the details. If the error"
+            f"**What to do:** the {link('run log', run_url)} has the details. If the error"
             " names a setting or a missing secret, fix it (`ratchet doctor` checks a setup"
             f" locally), then comment {code(trigger_phrase, redact, 60)} to try again.",
         ]
@@ -522,15 +426,15 @@ def status_comment(
     else:
         parts += _running(task_key, phase, model, redact)
         if pr_url:
-            parts += ["", f"**Pull request:** {_url_link(pr_url)}"]
+            parts += ["", f"**Pull request:** {url_link(pr_url)}"]
     if notice and notice.strip():
         parts += ["", "> [!NOTE]", quote(notice, redact, _NOTICE_LIMIT)]
-    if _is_safe_url(run_url):
-        parts += ["", _link("Follow this run", run_url)]
+    if is_safe_url(run_url):
+        parts += ["", link("Follow this run", run_url)]
     parts.append("")
     if result is not None or error is not None:
         parts += [_commands(trigger_phrase, redact), ""]
-    return _finish("\n".join(parts), redact)
+    return finish("\n".join(parts), redact)
 
 
 def step_summary(
@@ -550,7 +454,7 @@ def step_summary(
     chart = score_chart(records)
     if chart:
         parts += ["", "### Score", "", chart]
-    if _is_safe_url(run_url):
-        parts += ["", _link("The run's log", run_url)]
+    if is_safe_url(run_url):
+        parts += ["", link("The run's log", run_url)]
     parts.append("")
-    return _finish("\n".join(parts), redact)
+    return finish("\n".join(parts), redact)
