@@ -78,13 +78,8 @@ class Driver:
         from ratchet.evaluate.verdict import judge, suite_score
         from ratchet.workspace.patch import unified_diff
 
-        s, rep = self.settings, self.reporter
-        rep.phase("recalling memory", Phase.RECALL)
-        history = self.store.records(s.task_key)
-        related = [r for r in self.store.search(s.task_text, 5) if r.task != s.task_key]
-        rep.end_phase()
-        for line in iteration.memory_lines(history):
-            rep.info(line)
+        s = self.settings
+        history, related = self._recall()
         step = iteration.plan(
             history,
             task_key=s.task_key,
@@ -101,7 +96,7 @@ class Driver:
         wt = gitops.worktree(self.repo, self.branch, s.task_key)
         base_run = self.testbed.baseline(tip)
         att = _Attempt(step.attempt, suite_score(base_run))
-        rep.info(
+        self.reporter.info(
             f"tests on {self.branch}: {base_run.passed} passed, "
             f"{base_run.failed + base_run.errors} failing (score {att.score_before}; "
             f"{iteration.evidence_words(base_run)})"
@@ -112,19 +107,13 @@ class Driver:
             return self._result(att)
         cand, rerun = self.testbed.candidate(tip, chosen.changes, base_run)
         verdict = judge(base_run, cand, rerun)
-        rep.info(f"verdict: {verdict.outcome} — {verdict.reason}")
+        self.reporter.info(f"verdict: {verdict.outcome} — {verdict.reason}")
         rec = self._record(
-            att,
-            verdict.outcome,
-            proposal=chosen.proposal,
-            patch_sha256=chosen.patch_sha256,
-            files=tuple(sorted(chosen.changes)),
-            tokens=chosen.tokens,
-            score_before=verdict.score_before,
-            score_after=verdict.score_after,
-            failing=tuple(cand.failing[:50]),
-            detail=verdict.reason,
-        )
+            att, verdict.outcome, proposal=chosen.proposal, patch_sha256=chosen.patch_sha256,
+            files=tuple(sorted(chosen.changes)), tokens=chosen.tokens,
+            score_before=verdict.score_before, score_after=verdict.score_after,
+            failing=tuple(cand.failing[:50]), detail=verdict.reason,
+        )  # fmt: skip
         commit = ""
         if verdict.keeps:
             commit = self._commit(
@@ -139,6 +128,17 @@ class Driver:
             test_output=cand.output,
         )
 
+    def _recall(self) -> tuple[list[MemoryRecord], list[MemoryRecord]]:
+        """The task's history, and related records of other tasks."""
+        s, rep = self.settings, self.reporter
+        rep.phase("recalling memory", Phase.RECALL)
+        history = self.store.records(s.task_key)
+        related = [r for r in self.store.search(s.task_text, 5) if r.task != s.task_key]
+        rep.end_phase()
+        for line in iteration.memory_lines(history):
+            rep.info(line)
+        return history, related
+
     # -- propose: at most ROUNDS rounds, plus one to see the code the model asked for ----------
     def _propose(
         self,
@@ -151,9 +151,8 @@ class Driver:
     ) -> _Chosen | None:
         """The change to evaluate, or None when the iteration ends without one (recorded)."""
         from ratchet.memory.digest import build_digest
-        from ratchet.workspace.patch import patch_sha256
 
-        s, rep = self.settings, self.reporter
+        s = self.settings
         digest = build_digest(history, related)
         budget = iteration.context_budget(s.task_text, digest, base_run.output)
         context = _Context(wt, gitops.ls_files(wt), s.task_text, base_run, hinted, budget)
@@ -167,63 +166,76 @@ class Driver:
             answer = dataclasses.replace(answer, usage=answer.usage + carry)
             carry = Usage()
             if isinstance(answer.answer, Need):
-                need = iteration.on_need(att.asked, answer.answer.items)
-                if isinstance(need, iteration.Show):
-                    carry, att.asked, note = answer.usage, need.items, need.note
-                    rep.info("the model asks to see: " + ", ".join(need.items))
-                    rounds += 1  # asking for code does not use up the round for a retry
-                    continue
-                att.usage = att.usage + answer.usage
-                self._record(
-                    att, Outcome.INVALID, tokens=answer.usage.total_tokens, detail=need.detail
-                )
-                rep.warn("the model asked for more code twice; nothing was tested")
-                return None
+                shown = self._on_need(att, answer, answer.answer)
+                if shown is None:
+                    return None
+                carry, note = answer.usage, shown
+                rounds += 1  # asking for code does not use up the round for a retry
+                continue
             att.usage = att.usage + answer.usage
-            tokens = answer.usage.total_tokens
-            if isinstance(answer.answer, NoChange):
-                att.title = ""
-                rep.info(f"the model proposes no change: {answer.answer.reason}")
-                self._record(att, Outcome.NO_CHANGE, detail=answer.answer.reason, tokens=tokens)
-                return None
-            proposal = answer.answer
-            att.title = proposal.title
-            rep.info(f"next action: {proposal.title}", style="bold")
-            try:
-                changes = self._plan_changes(wt, proposal)
-            except EditError as exc:
-                rep.info(f"edit refused ({exc.category}): {str(exc).splitlines()[0]}")
-                self._record(
-                    att,
-                    Outcome.INVALID,
-                    proposal=proposal,
-                    detail=str(exc),
-                    tokens=tokens,
-                    files=tuple(sorted({e.path for e in proposal.edits})),
-                )
-                att.number += 1
-                note = iteration.unusable_note(str(exc))
-                continue
-            verdict = iteration.review(history, patch_sha256(changes), proposal.title)
-            if isinstance(verdict, iteration.Repeat):
-                rep.info(
-                    f"refused: identical to attempt {verdict.prior.attempt} "
-                    f"({verdict.prior.outcome})"
-                )
-                self._record(
-                    att,
-                    Outcome.REPEAT,
-                    proposal=proposal,
-                    patch_sha256=patch_sha256(changes),
-                    files=tuple(sorted(changes)),
-                    tokens=tokens,
-                    detail=verdict.detail,
-                )
-                att.number += 1
-                note = verdict.note
-                continue
-            return _Chosen(proposal, changes, verdict.patch_sha256, tokens)
+            step = self._consider(att, answer, wt, history)
+            if not isinstance(step, str):
+                return step
+            note = step  # the next round's note: why this proposal was not tested
         return None
+
+    def _on_need(self, att: _Attempt, answer: Answer, need: Need) -> str | None:
+        """The note for the round that shows the code asked for, or None after a second ask
+        (recorded as invalid)."""
+        decision = iteration.on_need(att.asked, need.items)
+        if isinstance(decision, iteration.Show):
+            att.asked = decision.items
+            self.reporter.info("the model asks to see: " + ", ".join(decision.items))
+            return decision.note
+        att.usage = att.usage + answer.usage
+        self._record(att, Outcome.INVALID, tokens=answer.usage.total_tokens, detail=decision.detail)
+        self.reporter.warn("the model asked for more code twice; nothing was tested")
+        return None
+
+    def _consider(
+        self, att: _Attempt, answer: Answer, wt: Path, history: list[MemoryRecord]
+    ) -> _Chosen | str | None:
+        """A change or no change from the model: the change to test, None when the model
+        proposes nothing (recorded), or the note for another round (refused, recorded)."""
+        from ratchet.workspace.patch import patch_sha256
+
+        rep, tokens = self.reporter, answer.usage.total_tokens
+        if isinstance(answer.answer, NoChange):
+            att.title = ""
+            rep.info(f"the model proposes no change: {answer.answer.reason}")
+            self._record(att, Outcome.NO_CHANGE, detail=answer.answer.reason, tokens=tokens)
+            return None
+        assert isinstance(answer.answer, Proposal)
+        proposal = answer.answer
+        att.title = proposal.title
+        rep.info(f"next action: {proposal.title}", style="bold")
+        try:
+            changes = self._plan_changes(wt, proposal)
+        except EditError as exc:
+            rep.info(f"edit refused ({exc.category}): {str(exc).splitlines()[0]}")
+            files = tuple(sorted({e.path for e in proposal.edits}))
+            self._record(
+                att, Outcome.INVALID, proposal=proposal, detail=str(exc), tokens=tokens, files=files
+            )
+            att.number += 1
+            return iteration.unusable_note(str(exc))
+        sha = patch_sha256(changes)
+        verdict = iteration.review(history, sha, proposal.title)
+        if isinstance(verdict, iteration.Repeat):
+            prior = verdict.prior
+            rep.info(f"refused: identical to attempt {prior.attempt} ({prior.outcome})")
+            self._record(
+                att,
+                Outcome.REPEAT,
+                proposal=proposal,
+                patch_sha256=sha,
+                files=tuple(sorted(changes)),
+                tokens=tokens,
+                detail=verdict.detail,
+            )
+            att.number += 1
+            return verdict.note
+        return _Chosen(proposal, changes, sha, tokens)
 
     def _ask(
         self,
