@@ -8,10 +8,12 @@ Heavy modules (GitPython, PyGithub, mem0, httpx) are imported inside the command
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from ratchet import __version__
 
@@ -28,6 +30,18 @@ def _add_repo(p: argparse.ArgumentParser) -> None:
     )
 
 
+#: command → (module, function); each module is imported only when its command runs
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("ratchet.commands.run", "cmd_run"),
+    "action": ("ratchet.commands.action", "cmd_action"),
+    "history": ("ratchet.commands.history", "cmd_history"),
+    "forget": ("ratchet.commands.history", "cmd_forget"),
+    "memory": ("ratchet.commands.memory", "cmd_import_ledger"),
+    "doctor": ("ratchet.commands.doctor", "cmd_doctor"),
+    "demo": ("ratchet.commands.demo", "cmd_demo"),
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ratchet",
@@ -39,7 +53,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"ratchet {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_run(sub)
+    _add_action(sub)
+    _add_history(sub)
+    _add_forget(sub)
+    _add_memory(sub)
+    _add_doctor(sub)
+    _add_demo(sub)
+    return parser
 
+
+def _add_run(sub: Any) -> None:
     p = sub.add_parser(
         "run",
         help="run the loop on a local checkout (commits on ratchet/<task>)",
@@ -81,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--quiet", action="store_true", help="print only the summary")
 
+
+def _add_action(sub: Any) -> None:
     sub.add_parser(
         "action",
         help="the GitHub Actions entrypoint (reads the GITHUB_* environment)",
@@ -89,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
         "status comment. Configured through the environment (see action.yml).",
     )
 
+
+def _add_history(sub: Any) -> None:
     p = sub.add_parser(
         "history",
         help="show the remembered attempts",
@@ -98,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--task", dest="task_key", metavar="KEY", help="only this task key")
     p.add_argument("--json", action="store_true", help="print a JSON list of records")
 
+
+def _add_forget(sub: Any) -> None:
     p = sub.add_parser(
         "forget",
         help="delete remembered attempts",
@@ -108,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--task", dest="task_key", metavar="KEY", help="only this task key")
     p.add_argument("--yes", action="store_true", help="really delete")
 
+
+def _add_memory(sub: Any) -> None:
     p = sub.add_parser(
         "memory",
         help="memory maintenance (import-ledger)",
@@ -128,12 +160,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="use the local ratchet/ledger branch only (do not fetch origin)",
     )
 
+
+def _add_doctor(sub: Any) -> None:
     p = sub.add_parser("doctor", help="check config, keys and reachability, and say what to fix",
                        description="Check git, the repository and its config, the test command, "
                        "the test sandbox, and (when their keys are set) MiniMax and Mem0 with "
                        "one cheap call each. Says what to fix; exits 1 if anything is wrong.")
     _add_repo(p)
 
+
+def _add_demo(sub: Any) -> None:
     p = sub.add_parser(
         "demo",
         help="the bundled recipe-app walkthrough (offline without keys)",
@@ -154,7 +190,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="use the offline stand-in even if MINIMAX_API_KEY is set",
     )
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -170,36 +205,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     scrub_environ(os.environ)  # no inherited GIT_DIR/GIT_CONFIG_* reaches any git we run
     try:
-        if args.command == "run":
-            from ratchet.commands.run import cmd_run
-
-            return cmd_run(args)
-        if args.command == "action":
-            from ratchet.commands.action import cmd_action
-
-            return cmd_action(args)
-        if args.command == "history":
-            from ratchet.commands.history import cmd_history
-
-            return cmd_history(args)
-        if args.command == "forget":
-            from ratchet.commands.history import cmd_forget
-
-            return cmd_forget(args)
-        if args.command == "memory":
-            if args.memory_command != "import-ledger":
-                parser.parse_args(["memory", "--help"])
-            from ratchet.commands.memory import cmd_import_ledger
-
-            return cmd_import_ledger(args)
-        if args.command == "doctor":
-            from ratchet.commands.doctor import cmd_doctor
-
-            return cmd_doctor(args)
-        if args.command == "demo":
-            from ratchet.commands.demo import cmd_demo
-
-            return cmd_demo(args)
+        if args.command == "memory" and args.memory_command != "import-ledger":
+            parser.parse_args(["memory", "--help"])
+        if args.command not in COMMANDS:
+            parser.error(f"unknown command {args.command}")
+        module, function = COMMANDS[args.command]
+        command: Callable[[argparse.Namespace], int] = getattr(
+            importlib.import_module(module), function
+        )
+        return command(args)
     except RatchetError as exc:
         _print_error(str(exc), exc.hint)
         return EXIT_FAIL
@@ -217,8 +231,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             "this is a bug in ratchet; please report it with the traceback above",
         )
         return EXIT_BUG
-    parser.error(f"unknown command {args.command}")
-    return EXIT_USAGE
 
 
 def _print_error(message: str, hint: str) -> None:
