@@ -329,18 +329,9 @@ class _Run:
                 env[name] = value
         return env
 
-    def once(self, select: list[str] | None, instrument: bool) -> SuiteRun:
-        reports = self.work / "reports"
-        for old in reports.iterdir():  # reports of an earlier attempt of this run
-            if old.is_file():
-                old.unlink()
-        plan, partial = self._plan(select, instrument)
-        env = self._env(plan)
-        argv = self.box.argv(["/bin/sh", "-c", plan.command], self.tree, self.work, env,
-                             self.world)
-        started_wall, started = time.time(), time.monotonic()
+    def _spawn(self, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         try:
-            proc = subprocess.Popen(
+            return subprocess.Popen(
                 argv,
                 cwd=self.tree,
                 env=env,
@@ -355,6 +346,31 @@ class _Run:
                 f"cannot start the test command in sandbox {self.box.name!r}: {exc}",
                 hint="check that /bin/sh exists, or set RATCHET_SANDBOX=none",
             ) from exc
+
+    def _as_configured(self, plan: Instrumented, duration: float) -> SuiteRun:
+        """The runner refused what was added (an old version, a plugin disabled in the
+        project's config), or the suite saw it (a test parsing the runner's own command line
+        in-band): run the command as configured, within the time left."""
+        runner = self.found.runner
+        self.timeout = max(1.0, self.timeout - duration)
+        plain = self.once(select=None, instrument=False)
+        what = plan.note or "the added options"
+        return dataclasses.replace(plain, output=(
+            f"{plain.output}\n[ratchet] {runner.name if runner else 'the runner'} gave no "
+            f"per-test results with {what}; the command ran as configured instead"
+        ))
+
+    def once(self, select: list[str] | None, instrument: bool) -> SuiteRun:
+        reports = self.work / "reports"
+        for old in reports.iterdir():  # reports of an earlier attempt of this run
+            if old.is_file():
+                old.unlink()
+        plan, partial = self._plan(select, instrument)
+        env = self._env(plan)
+        argv = self.box.argv(["/bin/sh", "-c", plan.command], self.tree, self.work, env,
+                             self.world)
+        started_wall, started = time.time(), time.monotonic()
+        proc = self._spawn(argv, env)
         raw, timed_out = _collect(proc, self.timeout, self.output_cap, self.exit_grace,
                                   self.kill_grace)
         duration = time.monotonic() - started
@@ -383,34 +399,14 @@ class _Run:
         if changed and not collected.per_test and (
             (runner is not None and exit_code != 0) or _refused_options(exit_code, output)
         ):
-            # the runner refused what was added (an old version, a plugin disabled in the
-            # project's config), or the suite saw it (a test parsing the runner's own command
-            # line in-band): run the command as configured
-            self.timeout = max(1.0, self.timeout - duration)
-            plain = self.once(select=None, instrument=False)
-            what = plan.note or "the added options"
-            return dataclasses.replace(plain, output=(
-                f"{plain.output}\n[ratchet] {runner.name if runner else 'the runner'} gave no "
-                f"per-test results with {what}; the command ran as configured instead"
-            ))
+            return self._as_configured(plan, duration)
         if collected.output is not None:
             output = redact(collected.output, self.parent_env)
         counts = (_counts(collected.tests) if collected.source != "summary"
                   else parse_summary(output) or _counts({}))
-        note = ""
         status = _status(is_pytest, exit_code, collected.source, counts, output,
                          known_runner=runner is not None)
-        if status == NOT_FOUND:
-            note = (
-                f"[ratchet] the test command could not be run (exit {exit_code}): a program or "
-                f"module it needs was not found. Command: {self.command!r}. Check PATH / "
-                "test_command."
-            )
-        elif status == CRASHED and exit_code < 0:
-            note = f"[ratchet] the test command was killed by signal {-exit_code}"
-        elif status == CRASHED and collected.source == "exit" and runner is not None:
-            note = (f"[ratchet] {runner.name} exited {exit_code} without reporting any test: "
-                    "the suite did not run (a build error, a missing dependency?)")
+        note = _status_note(status, exit_code, collected.source, runner, self.command)
         if note:
             output = f"{output}\n{note}"
         return SuiteRun(
@@ -427,6 +423,23 @@ class _Run:
             runner=runner.name if runner else "",
             partial=partial,
         )
+
+
+def _status_note(
+    status: str, exit_code: int | None, source: str, runner: Runner | None, command: str
+) -> str:
+    """What the output gets appended when the run says nothing useful by itself."""
+    if status == NOT_FOUND:
+        return (
+            f"[ratchet] the test command could not be run (exit {exit_code}): a program or "
+            f"module it needs was not found. Command: {command!r}. Check PATH / test_command."
+        )
+    if status == CRASHED and exit_code is not None and exit_code < 0:
+        return f"[ratchet] the test command was killed by signal {-exit_code}"
+    if status == CRASHED and source == "exit" and runner is not None:
+        return (f"[ratchet] {runner.name} exited {exit_code} without reporting any test: "
+                "the suite did not run (a build error, a missing dependency?)")
+    return ""
 
 
 _PATH_LIKE = frozenset({"PYTHONPATH", "NODE_OPTIONS"})
