@@ -96,33 +96,12 @@ class Action:
 
     def _run(self) -> int:
         from ratchet.github.client import GitHubClient
-        from ratchet.workspace import git as gitops
-        from ratchet.workspace.gitcmd import auth_env
 
         a = self.aenv
         if a.event_name not in HANDLED_EVENTS:  # before any I/O: one log line, exit 0
             print(f"ratchet: event {a.event_name!r} is not handled by Ratchet; nothing to do")
             return 0
-        repo_meta = self.payload.get("repository") if isinstance(self.payload, Mapping) else None
-        default_branch = (
-            (repo_meta or {}).get("default_branch") if isinstance(repo_meta, Mapping) else None
-        )
-        self.git_env = auth_env(a.token, a.server_url)
-        repo = gitops.open_repo(a.workspace)
-        self.repo = repo
-        root = Path(repo.working_dir)
-        # the trigger phrase may come from the config on the default branch
-        base_guess = str(default_branch or "main")
-        from ratchet.github.branch import fetch_branch
-
-        if fetch_branch(root, base_guess, self.git_env) is None:
-            raise ConfigError(
-                f"the base branch {base_guess!r} is not on origin",
-                "check the repository's default branch",
-            )
-        from ratchet.session import load_repo_config
-
-        cfg, _ = load_repo_config(repo, base_guess, a.config or ".github/ratchet.yml", True)
+        base_guess, cfg = self._checkout()
         trigger = a.trigger_phrase or cfg.trigger_phrase or DEFAULT_TRIGGER
         intent = parse_event(a.event_name, self.payload, trigger)
         if isinstance(intent, Skip):
@@ -153,7 +132,7 @@ class Action:
             branch=branch, pr_number=pr.number if pr else None, pr_url=pr.url if pr else None
         )
 
-        store = self._store(repo, key, cfg)
+        store = self._store(self.repo, key, cfg)
         self.reporter.info(f"task {key} ({intent.event}); memory: {store.name}")
         if intent.action == "closed":
             return self._closed(intent, key, store, pr)
@@ -168,6 +147,29 @@ class Action:
                 self.outputs["outcome"] = "feedback"
                 return 0
         return self._iterate(intent, key, base_guess, store, pr, trigger)
+
+    def _checkout(self) -> tuple[str, Any]:
+        """Open the workspace's repository, fetch the default branch, and read the config
+        there (the trigger phrase may come from it): (the base branch's name, the config)."""
+        from ratchet.github.branch import fetch_branch
+        from ratchet.session import load_repo_config
+        from ratchet.workspace import git as gitops
+        from ratchet.workspace.gitcmd import auth_env
+
+        a = self.aenv
+        repo_meta = self.payload.get("repository") if isinstance(self.payload, Mapping) else None
+        default_branch = repo_meta.get("default_branch") if isinstance(repo_meta, Mapping) else None
+        self.git_env = auth_env(a.token, a.server_url)
+        self.repo = gitops.open_repo(a.workspace)
+        base_guess = str(default_branch or "main")
+        if fetch_branch(Path(self.repo.working_dir), base_guess, self.git_env) is None:
+            raise ConfigError(
+                f"the base branch {base_guess!r} is not on origin",
+                "check the repository's default branch",
+            )
+        config_path = a.config or ".github/ratchet.yml"
+        cfg, _ = load_repo_config(self.repo, base_guess, config_path, True)
+        return base_guess, cfg
 
     # -- who may ask --------------------------------------------------------------------------
     def _authorised(self, intent: Intent) -> bool:
