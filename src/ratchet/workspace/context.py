@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,16 +111,7 @@ def build_context(
         return index.resolve(path, ranker.root)
 
     ev = Evidence()
-    asked: list[str] = []
-    for item in list(needed)[:MAX_NEEDED]:
-        path, _, name = item.strip().partition(":")
-        hits = resolve(path) if path else []
-        if hits:
-            asked += hits[:1]
-            if name.strip():
-                ev.add_name(name.strip().split(".")[-1].split("(")[0])
-        elif item.strip():
-            ev.add_name(item.strip().split(".")[-1].split("(")[0].split(":")[-1])
+    asked = _asked_for(needed, resolve, ev)
     # names, most telling first: traceback frames, code names in the task, defined names
     # that share words with the task and the failing tests' names, what the tests call
     failing_tests = by_relevance(failing_tests, task_text[:2000])
@@ -149,16 +140,36 @@ def build_context(
         )
     room = budget - len(header) - 2
     blocks, included = _fill(reader, index, merged, task_text, room, budget, ev)
-    if blocks:
-        intro = (
-            f"Relevant files ({len(included)} shown, most relevant first; contents are "
-            f"exact, copy `search` text from them; a line starting with {regions_mod.MARK} "
-            "marks lines of the file that are not shown and is not part of the file):"
-        )
-        text = header + "\n\n" + intro + "\n\n" + "\n\n".join(blocks)
-    else:
-        text = header
-    return RepoContext(cap(text, budget), tuple(included))
+    return RepoContext(cap(_document(header, blocks, included), budget), tuple(included))
+
+
+def _asked_for(
+    needed: Sequence[str], resolve: Callable[[str], list[str]], ev: Evidence
+) -> list[str]:
+    """The files the model asked to see (``path``, ``path:name`` or ``name``); the names go to
+    the evidence."""
+    asked: list[str] = []
+    for item in list(needed)[:MAX_NEEDED]:
+        path, _, name = item.strip().partition(":")
+        hits = resolve(path) if path else []
+        if hits:
+            asked += hits[:1]
+            if name.strip():
+                ev.add_name(name.strip().split(".")[-1].split("(")[0])
+        elif item.strip():
+            ev.add_name(item.strip().split(".")[-1].split("(")[0].split(":")[-1])
+    return asked
+
+
+def _document(header: str, blocks: list[str], included: list[str]) -> str:
+    if not blocks:
+        return header
+    intro = (
+        f"Relevant files ({len(included)} shown, most relevant first; contents are "
+        f"exact, copy `search` text from them; a line starting with {regions_mod.MARK} "
+        "marks lines of the file that are not shown and is not part of the file):"
+    )
+    return header + "\n\n" + intro + "\n\n" + "\n\n".join(blocks)
 
 
 # -- path policy ---------------------------------------------------------------------------
