@@ -14,7 +14,7 @@ from ratchet.memory.journal import Journal
 from ratchet.memory.mem0_store import Mem0Store
 from ratchet.records import MemoryRecord
 from tests.fakes.mem0_server import DEFAULT_KEY, FakeMem0Server
-from tests.test_journal import ListStore
+from tests.fakes.stores import ListStore
 
 UID = "ratchet:octo/app"
 

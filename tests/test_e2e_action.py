@@ -19,8 +19,7 @@ from tests.conftest import git, make_repo, ratchet_env, run_ratchet
 from tests.fakes.github_server import FakeGitHub
 from tests.fakes.mem0_server import DEFAULT_KEY, FakeMem0Server
 from tests.fakes.minimax_server import FakeMiniMax
-from tests.test_e2e_memory import calc_files
-from tests.test_e2e_run import FIX_ADD, IMPL_MUL
+from tests.scenarios import FIX_ADD, IMPL_MUL, calc_files
 
 pytestmark = pytest.mark.e2e
 

@@ -16,19 +16,11 @@ import pytest
 from tests.conftest import git, make_repo, ratchet_env, run_ratchet
 from tests.fakes.mem0_server import DEFAULT_KEY, FakeMem0Server
 from tests.fakes.minimax_server import FakeMiniMax
-from tests.test_e2e_run import BREAK_SUB, CONFIG, FIX_ADD, IMPL_MUL, OPS, TESTS
+from tests.scenarios import BREAK_SUB, CONFIG, FIX_ADD, IMPL_MUL, calc_files
 
 pytestmark = pytest.mark.e2e
 
 
-def calc_files(config: str = CONFIG) -> dict[str, str]:
-    return {
-        "calc/__init__.py": "",
-        "calc/ops.py": OPS,
-        "tests/test_ops.py": TESTS,
-        ".github/ratchet.yml": config,
-        "pytest.ini": "[pytest]\npythonpath = .\n",
-    }
 
 
 def attempts(fake: FakeMem0Server, user_id: str) -> list[tuple[int, str]]:

@@ -12,37 +12,11 @@ import pytest
 
 from tests.conftest import WHY_MISSING, git, isolating_sandbox, make_repo, ratchet_env, run_ratchet
 from tests.fakes.minimax_server import BaseRespError, FakeMiniMax, Reply
+from tests.scenarios import BREAK_SUB, CONFIG, FIX_ADD, IMPL_MUL, OPS, TESTS, proposal
 
 pytestmark = pytest.mark.e2e
 
 SECRET = "sk-test-secret-value-0042"
-
-OPS = """def add(a, b):
-    return a - b
-
-
-def sub(a, b):
-    return a - b
-
-
-def mul(a, b):
-    raise NotImplementedError
-"""
-
-TESTS = """from calc.ops import add, mul, sub
-
-
-def test_add():
-    assert add(2, 3) == 5
-
-
-def test_sub():
-    assert sub(5, 3) == 2
-
-
-def test_mul():
-    assert mul(4, 3) == 12
-"""
 
 SECRET_PROBE = """import os
 from pathlib import Path
@@ -57,37 +31,6 @@ def test_no_secret_is_visible():
         except OSError:
             pass
 """
-
-CONFIG = """task: Make the calculator correct
-test_command: python -m pytest -q
-"""
-
-
-def proposal(title: str, path: str, search: str, replace: str) -> Reply:
-    return Reply(
-        content=json.dumps(
-            {
-                "title": title,
-                "rationale": f"{title}: the failing test shows it.",
-                "edits": [{"path": path, "search": search, "replace": replace}],
-            }
-        )
-    )
-
-
-FIX_ADD = proposal(
-    "Fix add", "calc/ops.py", "def add(a, b):\n    return a - b", "def add(a, b):\n    return a + b"
-)
-BREAK_SUB = proposal(
-    "Make sub symmetric",
-    "calc/ops.py",
-    "def sub(a, b):\n    return a - b",
-    "def sub(a, b):\n    return a + b",
-)
-IMPL_MUL = proposal(
-    "Implement mul", "calc/ops.py", "    raise NotImplementedError", "    return a * b"
-)
-
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
