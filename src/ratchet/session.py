@@ -100,21 +100,7 @@ def build_settings(
     if key:
         check_task_key(key)
 
-    command = opts.test_command or cfg.test_command
-    source = "flag" if opts.test_command else ("config" if cfg.test_command else "")
-    if not command:
-        from ratchet.evaluate.detect import detect_test_command
-
-        found = detect_test_command(root)
-        if found is None:
-            if need_task:
-                raise ConfigError(
-                    "no test command configured and none detected",
-                    f'pass --test-command "..." or set `test_command:` in {CONFIG_PATH}',
-                )
-            command, source = "", "none"
-        else:
-            command, source = found[0], f"detected: {found[1]}"
+    command, source = _test_command(opts, cfg, root, need_task)
 
     model = opts.model or env["model"] or cfg.model or DEFAULT_MODEL
     return Settings(
@@ -138,3 +124,24 @@ def build_settings(
         iterations=opts.iterations,
         base_remote=opts.remote_base,
     )
+
+
+def _test_command(
+    opts: RunOptions, cfg: RepoConfig, root: Path, need_task: bool
+) -> tuple[str, str]:
+    """(the test command, where it came from): the flag, the config, else detected."""
+    if opts.test_command:
+        return opts.test_command, "flag"
+    if cfg.test_command:
+        return cfg.test_command, "config"
+    from ratchet.evaluate.detect import detect_test_command
+
+    found = detect_test_command(root)
+    if found is not None:
+        return found[0], f"detected: {found[1]}"
+    if need_task:
+        raise ConfigError(
+            "no test command configured and none detected",
+            f'pass --test-command "..." or set `test_command:` in {CONFIG_PATH}',
+        )
+    return "", "none"
