@@ -130,7 +130,9 @@ def prepare(repo: str, mirrors: Path, work: Path) -> Path:
     return tree
 
 
-def run_case(repo: str, commit: str, mirrors: Path, work: Path, tests_only: bool) -> Result:
+def run_case(
+    repo: str, commit: str, mirrors: Path, work: Path, tests_only: bool, dump: Path | None = None
+) -> Result:
     owner, name = repo.split("/")
     mirror = mirrors / f"{owner}+{name}" / "repo"
     tree = prepare(repo, mirrors, work)
@@ -155,6 +157,9 @@ def run_case(repo: str, commit: str, mirrors: Path, work: Path, tests_only: bool
     messages = build_messages(task_key="bench", task_text=subject, digest="", context=ctx.text,
                               failing_output=base.output, budget=PROMPT_BUDGET)
     prompt = messages[1]["content"]
+    if dump is not None:
+        dump.mkdir(parents=True, exist_ok=True)
+        (dump / f"{owner}+{name}@{commit}.txt").write_text(prompt, encoding="utf-8")
     prompt_lines = {line.rstrip() for line in prompt.split("\n")}
     missing = [f"{p}: {x.strip()}" for p, x in wanted_lines(mirror, commit)
                if x.rstrip() not in prompt_lines]
@@ -169,15 +174,17 @@ def main() -> int:
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bench-localise")
     ap.add_argument("--only", default="")
     ap.add_argument("--tests-only", action="store_true")
+    ap.add_argument("--only-commit", default="", help="only this commit (a prefix)")
+    ap.add_argument("--dump", type=Path, help="write each prompt to DIR/<repo>@<commit>.txt")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     results: list[Result] = []
     for repo, commit in CASES:
-        if args.only and args.only not in repo:
+        if (args.only and args.only not in repo) or not commit.startswith(args.only_commit):
             continue
         try:
             r = run_case(repo, commit, args.mirrors.resolve(), args.work.resolve(),
-                         args.tests_only)
+                         args.tests_only, args.dump)
         except (subprocess.CalledProcessError, OSError) as exc:
             print(f"| {repo}@{commit} | skipped: {exc} |", file=sys.stderr)
             continue

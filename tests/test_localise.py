@@ -162,3 +162,34 @@ def test_symbol_map_outline_is_compact_and_bounded() -> None:
     assert m.defined_in["SETTING"] == ["a.py"] and m.definers(["f"]) == [("a.py", "f")]
     m.add("b.py", "def " + "; def ".join(f"g{i}(x): pass" for i in range(200)))
     assert len(m.outline(["a.py", "b.py"], 300)) <= 300
+
+
+def test_inflected_task_words_match_defined_names() -> None:
+    from ratchet.workspace.evidence import from_words
+
+    defined = ["_VALID_HEADER_NAME_RE", "check_header_validity", "Session", "header_items",
+               "get_header", "HeaderDict", "parse_header_links"]
+    ev = from_words(["Fix cosmetic header validity parsing regex"], defined)
+    # "header" alone is common here; "valid" (of "validity") makes it two words
+    assert set(ev.strong) == {"check_header_validity", "_VALID_HEADER_NAME_RE"}
+    # short words do not stretch: "head" is not "header"
+    assert from_words(["move the head"], ["header_block"]).names == []
+
+
+def test_tracebacks_of_failures_unrelated_to_the_task_are_weak_evidence() -> None:
+    out = (
+        "___________ test_header_is_refused ___________\n"
+        "src/app/headers.py:12: in check\n"
+        "    raise ValueError\n"
+        "E   ValueError\n"
+        "___________ test_connect_timeout ___________\n"
+        "src/app/network.py:40: in connect\n"
+        "    sock.connect(addr)\n"
+        "E   OSError: Network is unreachable\n"
+    )
+    ev = from_output(out, lambda p: [p], task="Refuse a header with a newline")
+    assert "src/app/headers.py" in ev.lines and "src/app/network.py" not in ev.lines
+    assert "check" in ev.strong and "connect" in ev.names and "connect" not in ev.strong
+    # no failure shares a word with the task: all of them count
+    ev = from_output(out, lambda p: [p], task="Make it faster")
+    assert {"src/app/headers.py", "src/app/network.py"} <= set(ev.lines)

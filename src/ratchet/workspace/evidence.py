@@ -91,46 +91,56 @@ def _tracebacks(output: str) -> list[list[re.Match[str]]]:
 _SECTION = re.compile(r"^_{3,} (?P<title>.+?) _{3,}$", re.M)
 
 
-def _sections(text: str, task_words: set[str]) -> list[str]:
-    """The output split into pytest's per-failure sections (``____ test_x ____``), the ones
-    whose test name shares the most words with the task first; the whole text if none."""
+def _sections(text: str, task_words: set[str]) -> list[tuple[int, str]]:
+    """The output split into pytest's per-failure sections (``____ test_x ____``) with the
+    number of words each test's name shares with the task, those sharing most first; the whole
+    text (score 0) if there are no sections."""
     marks = list(_SECTION.finditer(text))
     if not marks:
-        return [text]
-    parts = [text[: marks[0].start()]] if marks[0].start() else []
+        return [(0, text)]
+    parts = [(0, text[: marks[0].start()])] if marks[0].start() else []
     scored = []
     for i, m in enumerate(marks):
         end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
         score = len(words_of(m["title"]) & task_words) if task_words else 0
         scored.append((-score, i, text[m.start() : end]))
-    return [p for *_k, p in sorted(scored)] + parts
+    return [(-neg, p) for neg, _i, p in sorted(scored)] + parts
 
 
 def from_output(
     output: str, resolve: Resolve, evidence: Evidence | None = None, task: str = ""
 ) -> Evidence:
     """Locations and frame names in failing test output (``resolve`` maps a path as printed
-    to tracked paths). Failures whose test name shares words with ``task`` come first: the
-    other failures are often the environment's (no network in the sandbox)."""
+    to tracked paths). Failures whose test name shares words with ``task`` come first; when
+    some do, the others' frames are weak evidence (names, not lines): they are often the
+    environment's (no network in the sandbox), not the bug's."""
     ev = evidence or Evidence()
     text = output[-200_000:]
-    frames: list[tuple[str, int, str]] = []
-    for section in _sections(text, words_of(task) if task else set()):
-        for group in _tracebacks(section):
-            frames += [(m["path"], int(m["line"]), m["func"] or "") for m in reversed(group)]
-        found = list(_PYTEST_FRAME.finditer(section))
-        frames += [(m["path"], int(m["line"]), m["func"] or "") for m in reversed(found)]
-        for m in _JS_FRAME.finditer(section):
-            func = (m["func"] or "").split(".")[-1].strip()
-            frames.append((m["path"], int(m["line"]), func))
-        for m in _GENERIC.finditer(section):
-            frames.append((m["path"], int(m["line"]), ""))
-    for path, line, func in frames:
-        for p in resolve(path):
-            ev.add_line(p, line)
-        if func and not func.startswith("<") and not func.startswith(("test_", "test")):
-            ev.add_name(func.split(".")[-1], strong=True)
+    sections = _sections(text, words_of(task) if task else set())
+    relevant = any(score > 0 for score, _s in sections)
+    for score, section in sections:
+        weak = relevant and score == 0
+        _section_frames(section, resolve, ev, weak)
     return ev
+
+
+def _section_frames(section: str, resolve: Resolve, ev: Evidence, weak: bool) -> None:
+    frames: list[tuple[str, int, str]] = []
+    for group in _tracebacks(section):
+        frames += [(m["path"], int(m["line"]), m["func"] or "") for m in reversed(group)]
+    found = list(_PYTEST_FRAME.finditer(section))
+    frames += [(m["path"], int(m["line"]), m["func"] or "") for m in reversed(found)]
+    for m in _JS_FRAME.finditer(section):
+        func = (m["func"] or "").split(".")[-1].strip()
+        frames.append((m["path"], int(m["line"]), func))
+    for m in _GENERIC.finditer(section):
+        frames.append((m["path"], int(m["line"]), ""))
+    for path, line, func in frames:
+        if not weak:
+            for p in resolve(path):
+                ev.add_line(p, line)
+        if func and not func.startswith("<") and not func.startswith(("test_", "test")):
+            ev.add_name(func.split(".")[-1], strong=not weak)
 
 
 def by_relevance(test_ids: Sequence[str], task: str) -> list[str]:
@@ -243,12 +253,32 @@ def words_of(text: str) -> set[str]:
     return out
 
 
+_SUFFIXES = ("s", "es", "ed", "er", "ers", "ing", "ion", "ions", "ity", "ities", "ation",
+             "ations", "ment", "ments", "ness", "able", "ible")
+
+
+def _shares_stem(word: str, wanted: set[str]) -> bool:
+    """``word`` and a wanted word are the same word inflected: the shorter has 5+ letters and
+    the longer is it plus a common suffix (``valid`` / ``validity``, ``complete`` /
+    ``completion``); ``multi`` / ``multiline`` is not."""
+    if len(word) < 5:
+        return False
+    for w in wanted:
+        short, long_ = (word, w) if len(word) <= len(w) else (w, word)
+        if len(short) < 5 or long_ == short:
+            continue
+        for base in (short, short[:-1] if short.endswith("e") else short):
+            if long_.startswith(base) and long_[len(base) :] in _SUFFIXES:
+                return True
+    return False
+
+
 def from_words(
     texts: Sequence[str], defined: Iterable[str], evidence: Evidence | None = None, limit: int = 8
 ) -> Evidence:
     """Defined names whose words the task and the failing tests' names share (at least two
     words; or one, when it is a rare word among the defined names or the whole of a one-word
-    name of 5+ letters), best first."""
+    name of 5+ letters), best first. Words of 5+ letters match their inflections."""
     ev = evidence or Evidence()
     wanted = set().union(*(words_of(t) for t in texts)) if texts else set()
     if not wanted:
@@ -262,7 +292,7 @@ def from_words(
     scored: list[tuple[int, int, str, bool]] = []
     for name in names:
         mine = split[name]
-        common = mine & wanted
+        common = {m for m in mine if m in wanted or _shares_stem(m, wanted)}
         hits = len(common)
         rare = any(df.get(w, 0) <= 3 and len(w) >= 4 for w in common)
         if hits >= 2 or (hits == 1 and rare):
