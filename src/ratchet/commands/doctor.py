@@ -62,6 +62,18 @@ class Doctor:
         self.console.print(f"[yellow]•[/] {name}: {escape(self.redact(detail))}")
 
 
+def _sandbox_check() -> str:
+    from ratchet.evaluate.sandbox import choose_sandbox
+
+    sb = choose_sandbox()
+    if sb.name == "none":
+        return (
+            "none — tests run as a plain subprocess with a scrubbed environment; install "
+            "bubblewrap (apt-get install bubblewrap) so they also cannot see this process"
+        )
+    return sb.name
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from ratchet.session import RunOptions, build_settings
     from ratchet.workspace import git as gitops
@@ -105,18 +117,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
             d.note("memory backend", choose_backend(s.config.memory, os.environ))
 
-    def sandbox_check() -> str:
-        from ratchet.evaluate.sandbox import choose_sandbox
-
-        sb = choose_sandbox()
-        if sb.name == "none":
-            return (
-                "none — tests run as a plain subprocess with a scrubbed environment; install "
-                "bubblewrap (apt-get install bubblewrap) so they also cannot see this process"
-            )
-        return sb.name
-
-    d.check("test sandbox", sandbox_check)
+    d.check("test sandbox", _sandbox_check)
     if state.settings is not None and state.settings.test_command:
         assert state.repo is not None  # the settings are built from the repository
         _explain_evaluation(d, state.repo, state.settings)

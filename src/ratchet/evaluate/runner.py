@@ -360,6 +360,19 @@ class _Run:
             f"per-test results with {what}; the command ran as configured instead"
         ))
 
+    def _context(self, reports: Path, output: str, since: float) -> CollectContext:
+        """What the runner's collector reads the results from."""
+        inv = self.found.invocation
+        return CollectContext(
+            out=reports,
+            output=output,
+            root=self.box.root(self.tree, self.world),
+            views=self.box.views(self.tree, self.work, self.world),
+            since=since,
+            cwd=inv.cwd if inv else "",
+            words=inv.words if inv else (),
+        )
+
     def once(self, select: list[str] | None, instrument: bool) -> SuiteRun:
         reports = self.work / "reports"
         for old in reports.iterdir():  # reports of an earlier attempt of this run
@@ -384,17 +397,8 @@ class _Run:
             return SuiteRun(TIMEOUT, None, duration, output=f"{output}\n{note}",
                             runner=runner.name if runner else "", partial=partial)
 
-        inv = self.found.invocation
-        ctx = CollectContext(
-            out=reports,
-            output=output,
-            root=self.box.root(self.tree, self.world),
-            views=self.box.views(self.tree, self.work, self.world),
-            since=started_wall,
-            cwd=inv.cwd if inv else "",
-            words=inv.words if inv else (),
-        )
-        collected = _results(ctx, runner, self.junit_path)
+        collected = _results(self._context(reports, output, started_wall), runner,
+                             self.junit_path)
         changed = plan.command != self.command or bool(plan.env)
         if changed and not collected.per_test and (
             (runner is not None and exit_code != 0) or _refused_options(exit_code, output)
