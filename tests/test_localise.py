@@ -193,3 +193,25 @@ def test_tracebacks_of_failures_unrelated_to_the_task_are_weak_evidence() -> Non
     # no failure shares a word with the task: all of them count
     ev = from_output(out, lambda p: [p], task="Make it faster")
     assert {"src/app/headers.py", "src/app/network.py"} <= set(ev.lines)
+
+
+def test_a_definition_the_task_names_in_code_outranks_files_the_output_names(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "pkg").mkdir()
+    big = "".join(f"def helper_{i}(x):\n    return x + {i}\n\n\n" for i in range(400))
+    (tmp_path / "pkg" / "adapters.py").write_text(big + "def send(r):\n    raise OSError\n")
+    (tmp_path / "pkg" / "models.py").write_text(
+        "def _encode_files(files):\n    return [f.read() for f in files]\n"
+    )
+    files = ["pkg/adapters.py", "pkg/models.py"]
+    out = (
+        "____ test_upload ____\n"
+        'File "pkg/adapters.py", line 1601, in send\n    raise OSError\nOSError\n'
+    )
+    ctx = build_context(tmp_path, files, task_text="Fix `_encode_files` for wrapped files",
+                        failing_tests=["tests/test_x.py::test_upload"], failure_output=out,
+                        budget=6_000)
+    assert ctx.included[0] == "pkg/models.py"
+    assert "defines `_encode_files`, which the task names" in ctx.text
+    assert "    return [f.read() for f in files]" in ctx.text

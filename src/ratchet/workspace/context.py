@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,7 +128,7 @@ def build_context(
     # a file the output names only as a module (a repr, an import line) is weaker evidence
     # than a file with a line in a traceback, or one defining a name the evidence points at
     ranked = [(p, T_MENTIONED if t == T_OUTPUT and p not in ev.lines else t) for p, t in ranked]
-    merged = merge_ranks(asked, ranked, defines)
+    merged = merge_ranks(asked, ranked, defines, ev.task_names)
     map_text = symbols.outline(
         map_order(index, merged, defines), min(budget // MAP_SHARE, 6000)
     )
@@ -421,26 +421,38 @@ def _fill(
         contents[path] = f.text
         used += len(block) + 2
 
-    for path, tier, detail in explicit:
+    for path, tier, detail in _candidates(index, explicit, included, contents, task_text):
         offer(path, tier, detail)
+    return blocks, included
+
+
+def _candidates(
+    index: Index,
+    explicit: list[tuple[str, int, str]],
+    included: list[str],
+    contents: dict[str, str],
+    task_text: str,
+) -> Iterator[tuple[str, int, str]]:
+    """Files to offer, best first: the ranked ones, then (from what was shown so far) their
+    imports, name matches, project files, neighbours, and shallow sources as a last resort."""
+    yield from explicit
     for path in list(included):  # one level of imports, in order
         for imp in imports_of(path, contents[path], index):
-            offer(imp, T_IMPORT)
+            yield imp, T_IMPORT, ""
     for path in name_matches(index, task_text, 30):
-        offer(path, T_NAME)
+        yield path, T_NAME, ""
     for name in PROJECT_FILES:
         if name in index.set:
-            offer(name, T_PROJECT)
+            yield name, T_PROJECT, ""
     for path in list(included):
         if "/" in path and not is_test_path(path):
             for p in index.by_dir.get(path.rsplit("/", 1)[0], [])[:20]:
                 if p.endswith(SOURCE_SUFFIXES) and not is_test_path(p):
-                    offer(p, T_NEXT)
+                    yield p, T_NEXT, ""
     if len(included) < 3:
         shallow = sorted(
             (p for p in index.tracked if p.endswith(SOURCE_SUFFIXES) and not is_test_path(p)),
             key=lambda p: (p.count("/"), p),
         )
         for p in shallow[:50]:
-            offer(p, T_SOURCE)
-    return blocks, included
+            yield p, T_SOURCE, ""

@@ -53,6 +53,8 @@ class Evidence:
     names: list[str] = field(default_factory=list)
     #: names from tracebacks and the task (where they are used is worth showing too)
     strong: list[str] = field(default_factory=list)
+    #: names the task writes as code (`name`, name(), a.b): their definitions rank high
+    task_names: list[str] = field(default_factory=list)
 
     def add_line(self, path: str, line: int) -> None:
         seen = self.lines.setdefault(path, [])
@@ -158,6 +160,8 @@ def from_task(task_text: str, evidence: Evidence | None = None) -> Evidence:
         raw = next(g for g in m.groups() if g)
         for part in _IDENT.findall(raw)[-2:]:
             ev.add_name(part, strong=True)
+            if part in ev.names and part not in ev.task_names:
+                ev.task_names.append(part)
     return ev
 
 

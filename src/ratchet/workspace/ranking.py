@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from functools import lru_cache
 
 from ratchet.sanitize import cap
@@ -72,6 +72,7 @@ STOPWORDS = frozenset(
 REASONS = (
     "you asked to see it",
     "named in the task",
+    "defines {name}, which the task names",
     "named in the failing test output",
     "defines {name}",
     "mentioned in the failing test output",
@@ -88,6 +89,7 @@ REASONS = (
 (
     T_NEEDED,
     T_TASK,
+    T_TASK_DEFINES,
     T_OUTPUT,
     T_DEFINES,
     T_MENTIONED,
@@ -258,17 +260,22 @@ class Ranker:
 
 
 def merge_ranks(
-    asked: Sequence[str], ranked: list[tuple[str, int]], defines: Sequence[tuple[str, str]]
+    asked: Sequence[str],
+    ranked: list[tuple[str, int]],
+    defines: Sequence[tuple[str, str]],
+    task_names: Collection[str] = (),
 ) -> list[tuple[str, int, str]]:
-    """(path, tier, detail) in tier order: asked, task, output, defining files, tests ..."""
+    """(path, tier, detail) in tier order: asked, task, files defining what the task names in
+    code, output, other defining files, tests ..."""
     out: dict[str, tuple[int, str]] = {}
     for p in asked:
         out.setdefault(p, (T_NEEDED, ""))
     for p, tier in ranked:
         out.setdefault(p, (tier, ""))
     for p, name in defines:
-        if not is_skipped(p) and (p not in out or out[p][0] > T_DEFINES):
-            out[p] = (T_DEFINES, f"`{name}`")
+        tier = T_TASK_DEFINES if name in task_names else T_DEFINES
+        if not is_skipped(p) and (p not in out or out[p][0] > tier):
+            out[p] = (tier, f"`{name}`")
     return sorted(((p, t, d) for p, (t, d) in out.items()), key=lambda x: x[1])
 
 
