@@ -5,6 +5,8 @@ decisions: keep, discard, refuse a repeat, show code once, budgets, unusable rep
 from __future__ import annotations
 
 import dataclasses
+import shlex
+import sys
 from pathlib import Path
 
 import pytest
@@ -47,7 +49,8 @@ class World:
                 repo=self.root,
                 task="make add add",
                 task_key="fix-add",
-                test_command="python3 -m pytest -q -p no:cacheprovider",
+                # this interpreter (it has pytest), as a user's PATH would find it
+                test_command=f"{shlex.quote(sys.executable)} -m pytest -q -p no:cacheprovider",
             ),
             self.repo,
             environ={},
