@@ -21,7 +21,7 @@ from ratchet.progress import Reporter
 from ratchet.records import MemoryRecord
 from ratchet.session import RunOptions, build_settings
 from ratchet.workspace import git as gitops
-from tests.conftest import git, make_repo
+from tests.conftest import git, make_repo, needs_sandbox
 from tests.fakes.models import ScriptedModel, change, need, no_change
 
 CALC = "def add(a, b):\n    return a - b\n\n\ndef sub(a, b):\n    return a - b\n"
@@ -207,3 +207,19 @@ def test_a_suite_that_hangs_on_the_base_commit_stops_the_run_with_the_fix(
         w.driver(model).iterate()
     assert "raise test_timeout" in info.value.hint
     assert model.sent == [] and w.records() == []
+
+
+@needs_sandbox("bwrap")
+def test_a_test_command_under_the_sandboxs_private_tmp_is_explained(tmp_path: Path) -> None:
+    w = World(tmp_path)
+    if not str(tmp_path).startswith("/tmp/"):
+        pytest.skip("pytest's temporary directory is not under /tmp here")
+    (tmp_path / "tools").mkdir()
+    tool = tmp_path / "tools" / "run-tests"
+    tool.write_text("#!/bin/sh\nexit 0\n")
+    tool.chmod(0o755)
+    w.settings = dataclasses.replace(w.settings, test_command=str(tool))
+    w.sandbox = choose_sandbox("bwrap", environ={})
+    with pytest.raises(EvalError, match="was not found") as info:
+        w.driver(ScriptedModel()).iterate()
+    assert "a /tmp of its own" in info.value.hint

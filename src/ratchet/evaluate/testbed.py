@@ -138,10 +138,19 @@ class TestBed:
 
     def _refuse_unusable(self, run: SuiteRun, tip: str) -> None:
         if run.status == NOT_FOUND:
-            raise EvalError(
-                f"the test command was not found: {self.settings.test_command!r}",
+            hint = (
                 "check test_command (and setup_command) in .github/ratchet.yml or "
-                "--test-command; it runs with /bin/sh",
+                "--test-command; it runs with /bin/sh"
+            )
+            root = str(Path(self.repo.working_dir).resolve())
+            if self._sandbox().name == "bwrap" and _names_private_tmp(self.command, root):
+                hint += (
+                    "; the sandbox has a /tmp of its own, so a program under /tmp outside the "
+                    "repository is not there (put the virtual environment or tool in the "
+                    "repository, e.g. .venv/, or elsewhere)"
+                )
+            raise EvalError(
+                f"the test command was not found: {self.settings.test_command!r}", hint
             )
         if run.status == TIMEOUT:
             raise EvalError(
@@ -161,3 +170,12 @@ class TestBed:
         from ratchet.evaluate.baseline import BaselineCache
 
         return BaselineCache(gitops.state_dir(self.repo) / "baseline")
+
+
+def _names_private_tmp(command: str, root: str) -> bool:
+    """True if the command names a path under /tmp (which bubblewrap replaces) outside the
+    repository at ``root``."""
+    return any(
+        word.startswith("/tmp/") and not word.startswith(root + "/")
+        for word in command.replace("=", " ").split()
+    )
