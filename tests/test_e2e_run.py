@@ -68,7 +68,7 @@ def test_three_runs_ratchet_forward(repo: Path, tmp_path: Path) -> None:
         requests = [r.json for r in fake.requests]
 
     branch = "ratchet/make-the-calculator-correct"
-    # commits: only the two non-regressing changes, with the trailers of DESIGN.md
+    # commits: only the two non-regressing changes, with their Ratchet-* trailers
     subjects = git(repo, "log", "--format=%s", f"main..{branch}").splitlines()
     assert subjects == ["Implement mul", "Fix add"]
     body = git(repo, "log", "-1", "--format=%B", branch)

@@ -1,6 +1,7 @@
-"""The packaging contract: action.yml, the workflows and the Dockerfile (DESIGN.md §3,
-notes on security). Parsed with yaml and checked structurally; the action's setup script is
-also executed, as the runner would, to prove it works outside GitHub's YAML too."""
+"""The packaging contract: action.yml, the workflows and the Dockerfile (the README's
+"The GitHub Action" and "Security model" sections). Parsed with yaml and checked
+structurally; the action's setup script is also executed, as the runner would, to prove it
+works outside GitHub's YAML too."""
 
 from __future__ import annotations
 

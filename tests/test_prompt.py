@@ -28,7 +28,7 @@ def test_system_message_states_role_schema_and_rules() -> None:
     assert "exactly ONE small, self-contained change" in text
     assert "test suite is the judge" in text
     assert "Reply with one JSON object and nothing else." in text
-    # the two reply shapes of DESIGN.md §3, as parseable JSON examples
+    # the two reply shapes (a change, or no change), as parseable JSON examples
     change = re.search(r'\{"title".*?\]\}', text, re.S)
     assert change is not None
     parsed = json.loads(change.group(0))

@@ -18,8 +18,6 @@ from typing import Any
 
 from ratchet.core import keys
 
-BRANCH_PREFIX = keys.PREFIX
-
 
 @dataclass(frozen=True)
 class Actor:

@@ -12,15 +12,11 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from ratchet.core.outcome import FAILED, KEPT, Outcome
+from ratchet.core.outcome import Outcome
 
 SCHEMA = 1
 KINDS = ("attempt", "feedback", "outcome")
 OUTCOMES = tuple(Outcome)
-#: outcomes whose patch must never be proposed again
-FAILED_OUTCOMES = FAILED
-#: outcomes that left a commit on the task branch
-KEPT_OUTCOMES = KEPT
 
 _MAX_FIELD = 2000
 

@@ -16,9 +16,9 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ratchet.config import DEFAULT_TRIGGER
+from ratchet.config import DEFAULT_TRIGGER, Settings
 from ratchet.core import keys, publish
 from ratchet.core.iteration import Result
 from ratchet.errors import ConfigError, RatchetError
@@ -28,6 +28,9 @@ from ratchet.intent import Intent, Skip, parse_event
 from ratchet.progress import Reporter
 from ratchet.records import MemoryRecord
 from ratchet.redact import redactor_from_env
+
+if TYPE_CHECKING:
+    from ratchet.github.branch import RemoteBranch
 
 HANDLED_EVENTS = frozenset(
     {"schedule", "workflow_dispatch", "issue_comment", "pull_request_review", "pull_request"}
@@ -276,7 +279,9 @@ class Action:
         print(self.redact(f"ratchet: {result.outcome}: {result.title or result.detail}"))
         return 0
 
-    def _prepare_branch(self, intent: Intent, key: str, base: str) -> Any:
+    def _prepare_branch(
+        self, intent: Intent, key: str, base: str
+    ) -> tuple[Settings, RemoteBranch, str] | None:
         """(settings, origin's view of the task branch, base sha), or None when a person
         pushed to the task branch (said in the status comment)."""
         from ratchet.github.branch import inspect
@@ -287,7 +292,7 @@ class Action:
         a, repo, root = self.aenv, self.repo, Path(self.repo.working_dir)
         branch = keys.branch_of(key)
 
-        def settings_for(task: str) -> Any:
+        def settings_for(task: str) -> Settings:
             opts = RunOptions(
                 repo=root,
                 task=task,
@@ -316,12 +321,12 @@ class Action:
     def _publish(
         self,
         key: str,
-        settings: Any,
+        settings: Settings,
         result: Result,
         store: Any,
         pr: Any,
         trigger: str,
-        remote: Any,
+        remote: RemoteBranch,
         base_sha: str,
     ) -> None:
         """Push the kept commit (with a lease), open or update the one PR, then the status

@@ -28,12 +28,14 @@ _SERVICE_NAME = re.compile(
 )
 #: well-known token shapes: redacted wherever they appear, known or not
 TOKEN_SHAPES = re.compile(
-    r"(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,}|\bsk-[A-Za-z0-9_-]{16,}|\bm0-[A-Za-z0-9]{16,}"
-    r"|xox[abpr]-[A-Za-z0-9-]{10,}|\bAKIA[0-9A-Z]{16}\b"
+    r"(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,}|sk-[A-Za-z0-9_-]{16,}|m0-[A-Za-z0-9]{16,}"
+    r"|xox[abpr]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16}"
     r"|eyJ[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})"
 )
 #: shapes that mark a value as secret for the sandbox (not redacted: they are not the secret)
-_SECRET_MARKS = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY|://[^/\s:@]+:[^/\s@]+@|eyJ[\w-]{20,}\.")
+_SECRET_MARKS = re.compile(
+    r"-----BEGIN [A-Z ]*PRIVATE KEY|://[^/\s:@]+:[^/\s@]+@|eyJ[\w-]{20,}\.|xox[abpr]-"
+)
 _OPAQUE_RUN = re.compile(r"[A-Za-z0-9+=_-]{32,}")
 #: values shorter than this are too likely to occur by chance to be redacted by value
 MIN_SECRET_LENGTH = 6

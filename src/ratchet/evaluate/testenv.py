@@ -102,10 +102,8 @@ PATH_VARS_TO_HIDE: tuple[str, ...] = (
     "SSH_AUTH_SOCK",
 )
 
-def is_secret_name(name: str) -> bool:
-    """True if the tests must not see an environment variable NAME (see ratchet.core.secrets)."""
-    return is_withheld_name(name)
-
+#: True if the tests must not see an environment variable NAME (see ratchet.core.secrets)
+is_secret_name = is_withheld_name
 
 
 def _clean_path(value: str) -> str:

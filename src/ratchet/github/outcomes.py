@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ratchet.core import keys
+from ratchet.core.outcome import KEPT
 from ratchet.intent import Intent
-from ratchet.records import KEPT_OUTCOMES, MemoryRecord
+from ratchet.records import MemoryRecord
 from ratchet.sanitize import clean_user_text
 
 
@@ -58,7 +59,7 @@ def closed_records(
     kept = [
         r
         for r in history
-        if r.kind == "attempt" and r.outcome in KEPT_OUTCOMES and r.commit and r.created_at > since
+        if r.kind == "attempt" and r.outcome in KEPT and r.commit and r.created_at > since
     ]
     titles = "; ".join(r.title for r in kept[-10:])
     how = "merged" if intent.merged else "closed without merging"

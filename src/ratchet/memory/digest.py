@@ -13,7 +13,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ratchet.records import KEPT_OUTCOMES, MemoryRecord, sort_key
+from ratchet.core.outcome import KEPT
+from ratchet.records import MemoryRecord, sort_key
 from ratchet.sanitize import cap, one_line
 
 #: outcomes that name an idea the model must not propose again
@@ -84,7 +85,7 @@ def _dedupe(records: Sequence[MemoryRecord]) -> list[MemoryRecord]:
 def _summary(timeline: list[MemoryRecord]) -> str:
     tries = [r for r in timeline if r.kind == "attempt"]
     counts = Counter(r.outcome or "unknown" for r in tries)
-    n_kept = sum(n for o, n in counts.items() if o in KEPT_OUTCOMES)
+    n_kept = sum(n for o, n in counts.items() if o in KEPT)
     failed = sum(n for o, n in counts.items() if o in FAILED_IDEA_OUTCOMES)
     other = len(tries) - n_kept - failed
     breakdown = ", ".join(f"{o} {counts[o]}" for o in sorted(counts))
@@ -92,7 +93,7 @@ def _summary(timeline: list[MemoryRecord]) -> str:
         f"Earlier attempts at this task: {len(tries)} "
         f"(kept {n_kept}, failed {failed}, other {other}; {breakdown or 'none'})."
     ]
-    kept = [r for r in tries if r.outcome in KEPT_OUTCOMES and r.score_after is not None]
+    kept = [r for r in tries if r.outcome in KEPT and r.score_after is not None]
     if kept:
         last = kept[-1]
         history = " → ".join(str(r.score_after) for r in kept[-10:])
@@ -338,7 +339,7 @@ def _line(r: MemoryRecord) -> str:
         parts.append(f"[{_files(r.files, 2)}]")
     if r.patch_sha256:
         parts.append(f"patch {r.patch_sha256[:8]}")
-    if r.detail and r.outcome not in KEPT_OUTCOMES:
+    if r.detail and r.outcome not in KEPT:
         parts.append(f"— {one_line(r.detail, 60)}")
     return " ".join(parts)
 

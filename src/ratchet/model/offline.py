@@ -28,8 +28,6 @@ from ratchet.errors import ConfigError
 from ratchet.records import MemoryRecord
 from ratchet.types import Completion, Edit, Message, Usage
 
-#: outcomes that mean "do not propose this step again"
-SKIP_OUTCOMES = SKIP
 #: a step whose attempts ended in ``error`` this many times is given up on
 MAX_ERRORS = 2
 #: words in a user message saying the previous proposal was turned down before testing
@@ -139,7 +137,7 @@ class MemoryView:
             title = _norm(record.title)
             if record.outcome in KEPT:
                 kept.add(title)
-            elif record.outcome in SKIP_OUTCOMES:
+            elif record.outcome in SKIP:
                 failed.setdefault(title, record.outcome)
             elif record.outcome == "error":
                 errors[title] = errors.get(title, 0) + 1

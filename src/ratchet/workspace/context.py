@@ -117,7 +117,7 @@ def build_context(
     failing_tests = by_relevance(failing_tests, task_text[:2000])
     from_output(failure_output, resolve, ev, task=task_text[:2000])
     from_task(task_text, ev)
-    symbols = _symbol_map(Path(root), index, ranked, ev)
+    symbols = _symbol_map(reader, index, ranked, ev)
     test_names = [t.split("::")[-1].split("[")[0] for t in failing_tests[:20]]
     source_names = [n for n, paths in symbols.defined_in.items()
                     if any(not is_test_path(p) for p in paths)]
@@ -179,33 +179,17 @@ def _document(header: str, blocks: list[str], included: list[str]) -> str:
 
 
 def _symbol_map(
-    root: Path, index: Index, ranked: Sequence[tuple[str, int]], ev: Evidence
+    reader: _Reader, index: Index, ranked: Sequence[tuple[str, int]], ev: Evidence
 ) -> SymbolMap:
     """Scan the heads of up to :data:`MAX_SCAN_FILES` source files, related ones first."""
     symbols = SymbolMap()
-    real_root = os.path.realpath(root)
     order = related_first(index, [p for p, _t in ranked] + list(ev.lines))
     for p in [p for p in order if p.endswith(SOURCE_SUFFIXES)][:MAX_SCAN_FILES]:
-        text = _read_head(root, real_root, p, MAX_SCAN_BYTES)
+        text = reader.head(p, MAX_SCAN_BYTES)
         if text is not None:
             symbols.add(p, text)
     return symbols
 
-
-def _read_head(root: Path, real_root: str, rel: str, limit: int) -> str | None:
-    full = os.path.join(root, rel)
-    try:
-        if not stat.S_ISREG(os.lstat(full).st_mode):
-            return None
-        if not os.path.realpath(full).startswith(real_root + os.sep):
-            return None
-        with open(full, "rb") as fh:
-            data = fh.read(limit)
-    except OSError:
-        return None
-    if b"\x00" in data[:8192]:
-        return None
-    return data.decode("utf-8", errors="replace")
 
 
 def _test_sources(
@@ -248,28 +232,18 @@ class _Reader:
     ) -> _File | None:
         if count and self.opened >= MAX_FILES_READ:
             return None
-        full = os.path.join(self.root, rel)
-        try:
-            st = os.lstat(full)
-        except OSError:
+        found = self._regular(rel)
+        if found is None:
             return None
-        if not stat.S_ISREG(st.st_mode):
-            return None  # symlinks, directories, devices
+        full, st = found
         if not allow_head and st.st_size > min(HUGE_BYTES, 2 * max_chars):
             return None  # cannot fit whole; only explicit files are shown truncated
-        real = os.path.realpath(full)
-        if not real.startswith(self.real_root + os.sep):
-            return None
         want = min(st.st_size, max(max_chars, 0) * 4 + 4, HUGE_BYTES)
         if allow_head:
             want = min(st.st_size, HUGE_BYTES)  # regions may come from anywhere in the file
         self.opened += 1 if count else 0
-        try:
-            with open(full, "rb") as fh:
-                data = fh.read(want)
-        except OSError:
-            return None
-        if b"\x00" in data[:8192]:
+        data = _text_bytes(full, want)
+        if data is None:
             return None
         partial = len(data) < st.st_size
         text = _decode(data, partial)
@@ -277,6 +251,35 @@ class _Reader:
             return None
         text = text.removeprefix("\ufeff").replace("\r\n", "\n")
         return _File(text, not partial, st.st_size)
+
+    def head(self, rel: str, limit: int) -> str | None:
+        """At most ``limit`` bytes of a file, decoded leniently (for the symbol map)."""
+        found = self._regular(rel)
+        data = _text_bytes(found[0], limit) if found is not None else None
+        return data.decode("utf-8", errors="replace") if data is not None else None
+
+    def _regular(self, rel: str) -> tuple[str, os.stat_result] | None:
+        """(path, stat) of a regular file inside the root (no symlink out of it), or None."""
+        full = os.path.join(self.root, rel)
+        try:
+            st = os.lstat(full)
+        except OSError:
+            return None
+        if not stat.S_ISREG(st.st_mode):
+            return None  # symlinks, directories, devices
+        if not os.path.realpath(full).startswith(self.real_root + os.sep):
+            return None
+        return full, st
+
+
+def _text_bytes(full: str, limit: int) -> bytes | None:
+    """Up to ``limit`` bytes of ``full``, or None when unreadable or binary (a NUL early on)."""
+    try:
+        with open(full, "rb") as fh:
+            data = fh.read(limit)
+    except OSError:
+        return None
+    return None if b"\x00" in data[:8192] else data
 
 
 def _decode(data: bytes, partial: bool) -> str | None:

@@ -21,7 +21,6 @@ from ratchet.workspace import gitcmd
 if TYPE_CHECKING:  # GitPython is imported lazily: it costs ~0.1 s at start-up
     import git
 
-IDENTITY = (gitcmd.AUTHOR_NAME, gitcmd.AUTHOR_EMAIL)
 SAFE_GIT_ENV = gitcmd.gitpython_env()
 
 
