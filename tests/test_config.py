@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from ratchet.config import check_task_key, env_settings, parse_repo_config
+from ratchet.config import check_task_key, parse_repo_config
 from ratchet.core.keys import slugify
 from ratchet.errors import ConfigError
 
@@ -71,13 +71,6 @@ def test_slug_and_key() -> None:
     for bad in ("Issue 12", "a..b", "x.lock", "-x", ""):
         with pytest.raises(ConfigError):
             check_task_key(bad)
-
-
-def test_env_settings_defaults_and_blank() -> None:
-    env = env_settings({"MINIMAX_API_KEY": "  ", "MINIMAX_BASE_URL": "http://127.0.0.1:9/"})
-    assert env["minimax_api_key"] is None
-    assert env["minimax_base_url"] == "http://127.0.0.1:9"
-    assert env["mem0_host"] == "https://api.mem0.ai"
 
 
 def test_reserved_key_and_unsupported_score_command() -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from ratchet.core.outcome import Outcome
 from ratchet.driver import Driver
+from ratchet.environment import Environment
 from ratchet.errors import EvalError, ModelUnavailable
 from ratchet.evaluate.sandbox import choose_sandbox
 from ratchet.evaluate.testbed import TestBed
@@ -53,7 +54,7 @@ class World:
                 test_command=f"{shlex.quote(sys.executable)} -m pytest -q -p no:cacheprovider",
             ),
             self.repo,
-            environ={},
+            Environment.of({}),
         )
         self.sandbox = choose_sandbox(environ={})
 

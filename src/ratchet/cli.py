@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -198,22 +197,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return EXIT_USAGE
-    import os
-
+    from ratchet import environment
     from ratchet.errors import RatchetError
-    from ratchet.workspace.gitcmd import scrub_environ
 
-    scrub_environ(os.environ)  # no inherited GIT_DIR/GIT_CONFIG_* reaches any git we run
+    env = environment.capture()  # read once; no inherited GIT_DIR/GIT_CONFIG_* reaches git
     try:
         if args.command == "memory" and args.memory_command != "import-ledger":
             parser.parse_args(["memory", "--help"])
         if args.command not in COMMANDS:
             parser.error(f"unknown command {args.command}")
         module, function = COMMANDS[args.command]
-        command: Callable[[argparse.Namespace], int] = getattr(
+        command: Callable[[argparse.Namespace, environment.Environment], int] = getattr(
             importlib.import_module(module), function
         )
-        return command(args)
+        return command(args, env)
     except RatchetError as exc:
         _print_error(str(exc), exc.hint)
         return EXIT_FAIL
@@ -231,6 +228,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "this is a bug in ratchet; please report it with the traceback above",
         )
         return EXIT_BUG
+    finally:
+        environment.release()
 
 
 def _print_error(message: str, hint: str) -> None:
@@ -239,7 +238,9 @@ def _print_error(message: str, hint: str) -> None:
     print(f"ratchet: error: {redact(message)}", file=sys.stderr)
     if hint:
         print(f"  hint: {redact(hint)}", file=sys.stderr)
-    if os.environ.get("GITHUB_ACTIONS") == "true":  # an annotation on the run's summary page
+    from ratchet.environment import current
+
+    if current().in_actions:  # an annotation on the run's summary page
         from ratchet.github.actions import error
 
         error(redact(message + (f" — {hint}" if hint else "")), title="ratchet")

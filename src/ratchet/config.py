@@ -7,21 +7,18 @@ Unknown keys and wrong types are errors that name the key and say how to fix it.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ratchet.core import keys
-from ratchet.core.minimax_protocol import DEFAULT_BASE_URL
 from ratchet.errors import ConfigError
 
 CONFIG_PATH = ".github/ratchet.yml"
 DEFAULT_MODEL = "MiniMax-M3"
-DEFAULT_MEM0_HOST = "https://api.mem0.ai"
 DEFAULT_TRIGGER = "/agent next"
 
 
@@ -125,8 +122,6 @@ class Settings:
     model: str
     minimax_api_key: str | None
     minimax_base_url: str
-    mem0_api_key: str | None
-    mem0_host: str
     iterations: int = 1
     base_remote: bool = False  # CI: the base commit is origin/<base_branch>
 
@@ -149,22 +144,6 @@ def check_task_key(key: str) -> str:
         f"task key {key!r} is not usable as a branch name",
         "use lowercase letters, digits, '-', '.', '_' (max 64), e.g. issue-12",
     )
-
-
-def env_settings(environ: Mapping[str, str]) -> dict[str, Any]:
-    """The subset of the environment Ratchet reads (the README lists the variables)."""
-
-    def get(name: str) -> str | None:
-        v = environ.get(name, "").strip()
-        return v or None
-
-    return {
-        "minimax_api_key": get("MINIMAX_API_KEY"),
-        "minimax_base_url": (get("MINIMAX_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
-        "model": get("RATCHET_MODEL"),
-        "mem0_api_key": get("MEM0_API_KEY"),
-        "mem0_host": (get("MEM0_HOST") or DEFAULT_MEM0_HOST).rstrip("/"),
-    }
 
 
 def check_url(name: str, url: str) -> str:

@@ -10,12 +10,12 @@ we do not know the value.
 from __future__ import annotations
 
 import base64
-import os
 import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote
 
 from ratchet.core.secrets import MIN_SECRET_LENGTH, TOKEN_SHAPES, secret_values_in
+from ratchet.environment import current
 
 MASK = "***"
 _PATTERNS = TOKEN_SHAPES
@@ -23,8 +23,8 @@ _MIN_LEN = MIN_SECRET_LENGTH
 
 
 def secret_values(environ: Mapping[str, str] | None = None) -> list[str]:
-    """The secret values found in ``environ`` (default: os.environ), longest first."""
-    return secret_values_in(os.environ if environ is None else environ)
+    """The secret values found in ``environ`` (default: the environment snapshot), longest first."""
+    return secret_values_in(current() if environ is None else environ)
 
 
 def _variants(secret: str) -> set[str]:
@@ -61,5 +61,5 @@ def redactor_from_env(environ: Mapping[str, str] | None = None) -> Redactor:
 
 
 def redact(text: str, environ: Mapping[str, str] | None = None) -> str:
-    """Redact ``text`` against the secrets in ``environ`` (default: os.environ)."""
+    """Redact ``text`` against the secrets in ``environ`` (default: the environment snapshot)."""
     return redactor_from_env(environ)(text)

@@ -7,7 +7,6 @@ the memory backend.
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 from collections.abc import Mapping
@@ -22,10 +21,10 @@ from ratchet.config import (
     Settings,
     check_task_key,
     check_url,
-    env_settings,
     parse_repo_config,
 )
 from ratchet.core.keys import slugify
+from ratchet.environment import Environment, current
 from ratchet.errors import ConfigError
 from ratchet.workspace import git as gitops
 
@@ -74,12 +73,12 @@ def run_id(environ: Mapping[str, str]) -> str:
 def build_settings(
     opts: RunOptions,
     repo: git.Repo,
-    environ: Mapping[str, str] | None = None,
+    env: Environment | None = None,
     *,
     need_task: bool = True,
 ) -> Settings:
     """Merge flags > environment > repository config > defaults. Raises ConfigError/GitError."""
-    env = env_settings(os.environ if environ is None else environ)
+    env = env if env is not None else current()
     root = Path(repo.working_dir)
     probe_base = opts.base_branch
     # the config may name the base branch, but it is read from the base branch: resolve a first
@@ -102,7 +101,7 @@ def build_settings(
 
     command, source = _test_command(opts, cfg, root, need_task)
 
-    model = opts.model or env["model"] or cfg.model or DEFAULT_MODEL
+    model = opts.model or env.model or cfg.model or DEFAULT_MODEL
     return Settings(
         repo=root,
         task_text=task_text,
@@ -112,15 +111,13 @@ def build_settings(
         base_branch=base,
         config=cfg,
         model=model,
-        minimax_api_key=env["minimax_api_key"],
+        minimax_api_key=env.minimax_api_key,
         # URLs are checked only where they are used (history/forget never call the services)
         minimax_base_url=(
-            check_url("MINIMAX_BASE_URL", env["minimax_base_url"])
+            check_url("MINIMAX_BASE_URL", env.minimax_base_url)
             if need_task
-            else env["minimax_base_url"]
+            else env.minimax_base_url
         ),
-        mem0_api_key=env["mem0_api_key"],
-        mem0_host=check_url("MEM0_HOST", env["mem0_host"]) if need_task else env["mem0_host"],
         iterations=opts.iterations,
         base_remote=opts.remote_base,
     )

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ratchet.config import DEFAULT_TRIGGER, Settings
 from ratchet.core import keys, publish
 from ratchet.core.iteration import Result
+from ratchet.environment import Environment
 from ratchet.errors import ConfigError, RatchetError
 from ratchet.github.env import ActionEnv
 from ratchet.github.status import Status
@@ -37,16 +37,12 @@ HANDLED_EVENTS = frozenset(
 )
 
 
-def cmd_action(args: argparse.Namespace) -> int:
+def cmd_action(args: argparse.Namespace, env: Environment) -> int:
     from ratchet.github import actions
 
-    aenv = ActionEnv.from_environ(os.environ)
-    redact = redactor_from_env()
-    for secret in (
-        aenv.token,
-        os.environ.get("MINIMAX_API_KEY", ""),
-        os.environ.get("MEM0_API_KEY", ""),
-    ):
+    aenv = ActionEnv.from_environ(env)
+    redact = redactor_from_env(env)
+    for secret in (aenv.token, env.minimax_api_key, env.mem0_api_key):
         if secret:
             actions.mask(secret)
     try:
@@ -55,14 +51,18 @@ def cmd_action(args: argparse.Namespace) -> int:
         print(f"ratchet: cannot read the event payload {aenv.event_path}: {exc}; nothing to do")
         actions.set_outputs(aenv.output, {"outcome": "skipped"})
         return 0
-    return Action(aenv, payload, redact).run()
+    return Action(aenv, payload, redact, env).run()
 
 
 class Action:
     def __init__(
-        self, aenv: ActionEnv, payload: Mapping[str, Any], redact: Callable[[str], str]
+        self,
+        aenv: ActionEnv,
+        payload: Mapping[str, Any],
+        redact: Callable[[str], str],
+        env: Environment,
     ) -> None:
-        self.aenv, self.payload, self.redact = aenv, payload, redact
+        self.aenv, self.payload, self.redact, self.env = aenv, payload, redact, env
         self.reporter = Reporter(redact=redact, live=False, groups=True, file=sys.stdout)
         self.status: Status | None = None
         self.outputs: dict[str, str | int | None] = {"outcome": "skipped"}
@@ -205,7 +205,7 @@ class Action:
     def _store(self, repo: Any, key: str, cfg: Any):
         from ratchet.commands.wiring import open_memory
 
-        return open_memory(cfg.memory, repo, self.reporter, self.git_env)
+        return open_memory(cfg.memory, repo, self.reporter, self.env, self.git_env)
 
     def _feedback(self, intent: Intent, key: str, store: Any) -> None:
         from ratchet.github.outcomes import feedback_record
@@ -263,7 +263,9 @@ class Action:
         settings, remote, base_sha = prepared
         self.reporter.on_phase = status.phase
         factory = make_model_factory(settings, None)
-        driver = make_driver(settings, self.repo, store, self.reporter, self._run_id(), factory)
+        driver = make_driver(
+            settings, self.repo, store, self.reporter, self._run_id(), factory, self.env
+        )
         with gitops.task_lock(self.repo, key):
             result = driver.iterate()
         self.reporter.close()
@@ -302,7 +304,7 @@ class Action:
                 remote_base=True,
                 config_path=a.config or ".github/ratchet.yml",
             )
-            return build_settings(opts, repo)
+            return build_settings(opts, repo, self.env)
 
         settings = settings_for("-")  # the base branch and the task from the config
         base_sha = gitops.base_ref(repo, settings.base_branch or base, True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
 import shutil
 import subprocess
@@ -20,6 +19,7 @@ from rich.console import Console
 
 from ratchet.core import keys
 from ratchet.core.outcome import is_kept
+from ratchet.environment import Environment
 from ratchet.errors import ConfigError, RatchetError
 
 
@@ -63,9 +63,9 @@ def prepare(dest: Path) -> Path:
     return dest
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
+def cmd_demo(args: argparse.Namespace, env: Environment) -> int:
     console = Console(highlight=False)
-    online = bool(os.environ.get("MINIMAX_API_KEY", "").strip()) and not args.offline
+    online = bool(env.minimax_api_key) and not args.offline
     if args.iterations < 1:
         raise ConfigError("--iterations must be at least 1", "e.g. --iterations 4")
     keep = args.dir is not None

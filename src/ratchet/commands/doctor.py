@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 from collections.abc import Callable
@@ -14,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ratchet import __version__
-from ratchet.config import DEFAULT_MEM0_HOST
+from ratchet.environment import Environment
 from ratchet.errors import RatchetError
 from ratchet.redact import redactor_from_env
 
@@ -35,9 +34,10 @@ class _State:
 
 
 class Doctor:
-    def __init__(self) -> None:
+    def __init__(self, env: Environment) -> None:
+        self.env = env
         self.console = Console(highlight=False)
-        self.redact = redactor_from_env()
+        self.redact = redactor_from_env(env)
         self.failed = 0
 
     def check(self, name: str, fn: Check) -> bool:
@@ -62,10 +62,10 @@ class Doctor:
         self.console.print(f"[yellow]•[/] {name}: {escape(self.redact(detail))}")
 
 
-def _sandbox_check() -> str:
+def _sandbox_check(env: Environment) -> str:
     from ratchet.evaluate.sandbox import choose_sandbox
 
-    sb = choose_sandbox()
+    sb = choose_sandbox(environ=env)
     if sb.name == "none":
         return (
             "none — tests run as a plain subprocess with a scrubbed environment; install "
@@ -74,11 +74,11 @@ def _sandbox_check() -> str:
     return sb.name
 
 
-def cmd_doctor(args: argparse.Namespace) -> int:
+def cmd_doctor(args: argparse.Namespace, env: Environment) -> int:
     from ratchet.session import RunOptions, build_settings
     from ratchet.workspace import git as gitops
 
-    d = Doctor()
+    d = Doctor(env)
     d.console.print(f"ratchet {__version__}, Python {sys.version.split()[0]}")
     d.check("git", lambda: shutil.which("git") or _raise("git is not installed", "install git"))
     state = _State()
@@ -93,7 +93,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         assert repo is not None  # repo_check passed
 
         def config_check() -> str:
-            s = build_settings(RunOptions(repo=args.repo), repo, need_task=False)
+            s = build_settings(RunOptions(repo=args.repo), repo, env, need_task=False)
             state.settings = s
             return (
                 f"base branch {s.base_branch}; task: {_short(s.task_text) or '(none: pass --task)'}"
@@ -115,9 +115,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             )
             from ratchet.memory.factory import choose_backend
 
-            d.note("memory backend", choose_backend(s.config.memory, os.environ))
+            d.note("memory backend", choose_backend(s.config.memory, env))
 
-    d.check("test sandbox", _sandbox_check)
+    d.check("test sandbox", lambda: _sandbox_check(env))
     if state.settings is not None and state.settings.test_command:
         assert state.repo is not None  # the settings are built from the repository
         _explain_evaluation(d, state.repo, state.settings)
@@ -139,9 +139,9 @@ def _explain_evaluation(d: Doctor, repo: git.Repo, s: Settings) -> None:
     from ratchet.evaluate.world import discover
 
     root = Path(repo.working_dir)
-    world = discover(root, prepared_paths=s.config.prepared_paths)
+    world = discover(root, prepared_paths=s.config.prepared_paths, environ=d.env)
     try:
-        sandbox = choose_sandbox()
+        sandbox = choose_sandbox(environ=d.env)
     except RatchetError:
         return
     lines = explain.lines(s.test_command, root, sandbox, world, s.config.junit_path)
@@ -160,10 +160,10 @@ def _raise(message: str, hint: str) -> str:
 
 
 def _check_minimax(d: Doctor, settings: object) -> None:
-    from ratchet.config import DEFAULT_BASE_URL, DEFAULT_MODEL, env_settings
+    from ratchet.config import DEFAULT_MODEL
 
-    env = env_settings(os.environ)
-    key = env["minimax_api_key"]
+    env = d.env
+    key = env.minimax_api_key
     if not key:
         d.note(
             "MiniMax",
@@ -171,8 +171,8 @@ def _check_minimax(d: Doctor, settings: object) -> None:
             "runs offline without it",
         )
         return
-    base = env["minimax_base_url"] or DEFAULT_BASE_URL
-    model = getattr(settings, "model", None) or env["model"] or DEFAULT_MODEL
+    base = env.minimax_base_url
+    model = getattr(settings, "model", None) or env.model or DEFAULT_MODEL
 
     def ping() -> str:
         from ratchet.model.minimax import MiniMaxClient
@@ -187,10 +187,10 @@ def _check_minimax(d: Doctor, settings: object) -> None:
 
 
 def _check_mem0(d: Doctor, state: _State) -> None:
-    key = os.environ.get("MEM0_API_KEY", "").strip()
+    key = d.env.mem0_api_key
     if not key:
         return
-    host = (os.environ.get("MEM0_HOST", "").strip() or DEFAULT_MEM0_HOST).rstrip("/")
+    host = d.env.mem0_host
 
     def ping() -> str:
         from ratchet.memory.mem0_store import Mem0Store
@@ -206,7 +206,7 @@ def _check_mem0(d: Doctor, state: _State) -> None:
         store = Mem0Store(
             key,
             host=host,
-            user_id=repo_namespace(Path(root) if root else None, os.environ),
+            user_id=repo_namespace(Path(root) if root else None, d.env),
             state_dir=sd or Path(tempfile.mkdtemp()),
             max_attempts=1,
         )

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from ratchet.environment import Environment
 from ratchet.memory.base import MemoryStore
 from ratchet.progress import Reporter
 from ratchet.records import MemoryRecord
@@ -34,14 +35,14 @@ JSON_FIELDS = (
 )
 
 
-def _open(args: argparse.Namespace, reporter: Reporter) -> MemoryStore:
+def _open(args: argparse.Namespace, reporter: Reporter, env: Environment) -> MemoryStore:
     from ratchet.commands.wiring import open_memory
     from ratchet.session import RunOptions, build_settings
     from ratchet.workspace import git as gitops
 
     repo = gitops.open_repo(args.repo.resolve())
-    settings = build_settings(RunOptions(repo=args.repo), repo, need_task=False)
-    return open_memory(settings.config.memory, repo, reporter)
+    settings = build_settings(RunOptions(repo=args.repo), repo, env, need_task=False)
+    return open_memory(settings.config.memory, repo, reporter, env)
 
 
 def record_json(r: MemoryRecord) -> dict[str, object]:
@@ -51,10 +52,10 @@ def record_json(r: MemoryRecord) -> dict[str, object]:
     return d
 
 
-def cmd_history(args: argparse.Namespace) -> int:
-    redact = redactor_from_env()
+def cmd_history(args: argparse.Namespace, env: Environment) -> int:
+    redact = redactor_from_env(env)
     reporter = Reporter(redact=redact, quiet=True)
-    store = _open(args, reporter)
+    store = _open(args, reporter, env)
     records = store.records(args.task_key)
     if args.json:
         print(redact(json.dumps([record_json(r) for r in records], indent=2)))
@@ -100,10 +101,10 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_forget(args: argparse.Namespace) -> int:
-    redact = redactor_from_env()
+def cmd_forget(args: argparse.Namespace, env: Environment) -> int:
+    redact = redactor_from_env(env)
     reporter = Reporter(redact=redact)
-    store = _open(args, reporter)
+    store = _open(args, reporter, env)
     records = store.records(args.task_key)
     what = f"task {args.task_key}" if args.task_key else "this repository"
     if not records:

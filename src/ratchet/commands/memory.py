@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import os
 
+from ratchet.environment import Environment
 from ratchet.errors import ConfigError
 
 
-def cmd_import_ledger(args: argparse.Namespace) -> int:
-    from ratchet.config import DEFAULT_MEM0_HOST
+def cmd_import_ledger(args: argparse.Namespace, env: Environment) -> int:
+    from ratchet.config import check_url
     from ratchet.memory.ledger import LedgerStore
     from ratchet.memory.mem0_store import Mem0ConfigError, Mem0Store
     from ratchet.memory.namespace import repo_namespace
     from ratchet.workspace import git as gitops
 
-    key = os.environ.get("MEM0_API_KEY", "").strip()
+    key = env.mem0_api_key
     if not key:
         raise ConfigError("MEM0_API_KEY is not set", "export MEM0_API_KEY=<your Mem0 key>")
     repo = gitops.open_repo(args.repo.resolve())
@@ -24,8 +24,8 @@ def cmd_import_ledger(args: argparse.Namespace) -> int:
         args.repo.resolve(), remote=None if args.no_fetch else "origin", push=False
     )
     records = ledger.records()
-    host = (os.environ.get("MEM0_HOST", "").strip() or DEFAULT_MEM0_HOST).rstrip("/")
-    user_id = repo_namespace(args.repo.resolve(), os.environ)
+    host = check_url("MEM0_HOST", env.mem0_host)
+    user_id = repo_namespace(args.repo.resolve(), env)
     try:
         store = Mem0Store(key, host=host, user_id=user_id, state_dir=gitops.state_dir(repo))
     except Mem0ConfigError as exc:

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 from ratchet.commands.wiring import make_driver, make_model_factory, open_memory
 from ratchet.core.iteration import Result
 from ratchet.core.outcome import is_kept
+from ratchet.environment import Environment
 from ratchet.errors import ConfigError
 from ratchet.progress import Reporter
 from ratchet.redact import redactor_from_env
 from ratchet.session import RunOptions, build_settings, run_id
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def cmd_run(args: argparse.Namespace, env: Environment) -> int:
     from ratchet.workspace import git as gitops
 
     if args.iterations < 1:
         raise ConfigError("--iterations must be at least 1", "e.g. --iterations 3")
-    reporter = Reporter(redact=redactor_from_env(), quiet=args.quiet)
+    reporter = Reporter(redact=redactor_from_env(env), quiet=args.quiet)
     repo = gitops.open_repo(args.repo.resolve())
     opts = RunOptions(
         repo=args.repo,
@@ -31,14 +31,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         offline_playbook=args.offline_playbook,
         model=args.model,
     )
-    settings = build_settings(opts, repo)
+    settings = build_settings(opts, repo, env)
     factory = make_model_factory(settings, args.offline_playbook)
-    store = open_memory(settings.config.memory, repo, reporter)
+    store = open_memory(settings.config.memory, repo, reporter, env)
     reporter.info(f"task {settings.task_key}: {settings.task_text}", style="bold")
     reporter.info(
         f"tests: {settings.test_command} ({settings.test_command_source}); memory: {store.name}"
     )
-    driver = make_driver(settings, repo, store, reporter, run_id(os.environ), factory)
+    driver = make_driver(settings, repo, store, reporter, run_id(env), factory, env)
     try:
         with gitops.task_lock(repo, settings.task_key):
             for i in range(settings.iterations):

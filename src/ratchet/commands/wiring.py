@@ -4,11 +4,11 @@ the tests see, and the driver that ties them together. ``ratchet run`` and ``rat
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from ratchet.config import Settings
 from ratchet.driver import Driver, ModelFactory
+from ratchet.environment import Environment
 from ratchet.errors import ConfigError
 from ratchet.memory.base import MemoryStore
 from ratchet.model.base import ChatModel
@@ -50,40 +50,47 @@ def make_model_factory(settings: Settings, playbook: Path | None):
 
 
 def open_memory(
-    memory: str, repo, reporter: Reporter, git_env: dict[str, str] | None = None
+    memory: str,
+    repo,  # noqa: ANN001
+    reporter: Reporter,
+    env: Environment,
+    git_env: dict[str, str] | None = None,
 ) -> MemoryStore:
     """The memory store chosen by the config's ``memory`` key and the environment."""
-    from pathlib import Path
-
     from ratchet.memory.factory import choose_backend, open_store
     from ratchet.workspace import git as gitops
 
     return open_store(
-        choose_backend(memory, os.environ),
+        choose_backend(memory, env),
         repo_path=Path(repo.working_dir),
         state_dir=gitops.state_dir(repo),
+        env=env,
         warn=reporter.warn,
         git_env=git_env,
     )
 
 
-def choose_and_report_sandbox(reporter: Reporter):
+def choose_and_report_sandbox(reporter: Reporter, env: Environment):
     """The test sandbox for this run, announced (with its weakness, if any)."""
     from ratchet.evaluate.sandbox import choose_sandbox
 
-    sandbox = choose_sandbox()
+    sandbox = choose_sandbox(environ=env)
     weak = f" ({sandbox.warning})" if sandbox.warning else ""
     reporter.info(f"test sandbox: {sandbox.name}{weak}")
     return sandbox
 
 
-def prepare_evaluation(settings: Settings, repo, reporter: Reporter, sandbox):  # noqa: ANN001
+def prepare_evaluation(
+    settings: Settings, repo, reporter: Reporter, sandbox, env: Environment  # noqa: ANN001
+):
     """The world the tests will see (prepared directories, toolchains), announced with the
     runner and whether its results are per test."""
     from ratchet.evaluate import explain
     from ratchet.evaluate.world import discover
 
-    world = discover(Path(repo.working_dir), prepared_paths=settings.config.prepared_paths)
+    world = discover(
+        Path(repo.working_dir), prepared_paths=settings.config.prepared_paths, environ=env
+    )
     for name, line in explain.lines(
         settings.test_command, Path(repo.working_dir), sandbox, world, settings.config.junit_path
     ):
@@ -102,13 +109,14 @@ def make_driver(
     reporter: Reporter,
     run_id: str,
     model_factory: ModelFactory,
+    env: Environment,
 ) -> Driver:
     """The driver of one task's iterations, with the sandbox chosen and the tests' world
     prepared (both announced on the reporter)."""
     from ratchet.evaluate.testbed import TestBed
 
-    sandbox = choose_and_report_sandbox(reporter)
-    world = prepare_evaluation(settings, repo, reporter, sandbox)
+    sandbox = choose_and_report_sandbox(reporter, env)
+    world = prepare_evaluation(settings, repo, reporter, sandbox, env)
     return Driver(
         settings=settings,
         repo=repo,
@@ -116,5 +124,5 @@ def make_driver(
         model_factory=model_factory,
         reporter=reporter,
         run_id=run_id,
-        testbed=TestBed(settings, repo, reporter, sandbox=sandbox, world=world),
+        testbed=TestBed(settings, repo, reporter, sandbox=sandbox, world=world, env=env),
     )

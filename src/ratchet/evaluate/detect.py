@@ -16,6 +16,8 @@ import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from ratchet.environment import current
+
 _SKIP_DIRS = frozenset(
     {".git", ".hg", ".venv", "venv", "env", "node_modules", "site-packages", "build", "dist",
      "__pycache__", ".tox", ".nox", ".mypy_cache", ".pytest_cache", "target", ".eggs"}
@@ -92,7 +94,7 @@ def python_for(root: Path, environ: Mapping[str, str] | None = None) -> str:
     has that virtual environment, else ``python`` if it is on ``PATH``, else ``python3``."""
     if (Path(root) / ".venv" / "bin" / "python").exists():
         return ".venv/bin/python"
-    path = (os.environ if environ is None else environ).get("PATH", os.defpath)
+    path = (current() if environ is None else environ).get("PATH", os.defpath)
     return "python" if shutil.which("python", path=path) else "python3"
 
 

@@ -15,6 +15,8 @@ import hashlib
 import os
 from collections.abc import Mapping, Sequence
 
+from ratchet.environment import current
+
 _VARIABLES = ("PATH", "VIRTUAL_ENV", "PYTHONPATH", "CONDA_PREFIX", "NODE_PATH", "GOPATH",
               "GOFLAGS", "JAVA_HOME", "CARGO_HOME", "RUSTUP_TOOLCHAIN")
 _PACKAGE_DIRS = ("lib/python3*/site-packages", "lib/python3*/dist-packages",
@@ -34,7 +36,7 @@ def environment_fingerprint(
 ) -> str:
     """A short hex digest that changes when the visible toolchain changes (or the modification
     time of one of ``extra_paths``: the prepared directories of the checkout)."""
-    env = os.environ if environ is None else environ
+    env = current() if environ is None else environ
     parts = [f"{name}={env.get(name, '')}" for name in _VARIABLES]
     dirs: list[str] = []
     for entry in env.get("PATH", "").split(os.pathsep)[:_MAX_DIRS]:

@@ -55,6 +55,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ratchet.environment import current
 from ratchet.errors import EvalError
 from ratchet.evaluate.report import (
     CRASHED,
@@ -258,9 +259,10 @@ def run_suite(
 ) -> SuiteRun:
     """Run ``command`` in ``tree`` and return what happened as a :class:`SuiteRun`.
 
-    ``environ`` is the parent environment the safe child environment is derived from (default
-    ``os.environ``); secrets in it are never passed on, and are redacted from the output with
-    :func:`ratchet.redact.redact` (a backstop). ``world`` is what the checkout prepared
+    ``environ`` is the parent environment the safe child environment is derived from
+    (default: the snapshot, :func:`ratchet.environment.current`); secrets in it are never
+    passed on, and are redacted from the output with :func:`ratchet.redact.redact` (a
+    backstop). ``world`` is what the checkout prepared
     (dependency directories, toolchains); ``select`` asks for a run of those test ids only.
     ``sandbox`` defaults to :func:`choose_sandbox`. Timeouts, crashes and missing commands are
     reported in ``status``; raises EvalError only when the command cannot be started at all
@@ -271,7 +273,7 @@ def run_suite(
         raise EvalError(f"cannot run tests: {tree} is not a directory")
     if not command.strip():
         raise EvalError("cannot run tests: the test command is empty", hint="set test.command")
-    parent_env = os.environ if environ is None else environ
+    parent_env = current() if environ is None else environ
     box = sandbox or choose_sandbox(environ=parent_env)
     found = resolve(command, tree)
     with tempfile.TemporaryDirectory(prefix="ratchet-run-", ignore_cleanup_errors=True) as d:

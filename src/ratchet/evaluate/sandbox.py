@@ -43,6 +43,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ratchet.environment import current
 from ratchet.errors import ConfigError
 from ratchet.evaluate.testenv import credential_paths
 from ratchet.evaluate.world import Shared, World
@@ -144,18 +145,7 @@ class Sandbox:
             return self._unshare_argv(cmd, tree, tmp, root, world, tools)
         args = [self.executable, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
         args += ["--tmpfs", "/tmp", "--tmpfs", "/dev/shm"]
-        masks = set(self.masks) | set(credential_paths(os.environ))
-        for path in sorted(masks):
-            if path.startswith(("/tmp/", "/dev/", "/proc/")) or not os.path.exists(path):
-                continue  # /tmp, /dev and /proc are fresh inside the sandbox anyway
-            if _inside(tree, path) or _inside(tmp, path) or Path(path) == root:
-                continue
-            if _inside_strict(root, path):
-                continue  # hidden anyway: the tree is mounted over the project root
-            if os.path.isdir(path):
-                args += ["--tmpfs", path]
-            else:
-                args += ["--ro-bind", "/dev/null", path]
+        args += self._mask_args(tree, tmp, root)
         args += ["--bind", str(tmp), str(tmp), "--bind", str(tree), str(root)]
         for i, shared in enumerate(self._mounted(world)):
             assert world is not None  # _mounted(None) is empty
@@ -175,6 +165,24 @@ class Sandbox:
         for name, value in sorted((env or {}).items()):
             args += ["--setenv", name, value]
         args += ["--chdir", str(root), "--", *cmd]
+        return args
+
+    def _mask_args(self, tree: Path, tmp: Path, root: Path) -> list[str]:
+        """bwrap options hiding the credential files and directories (an empty directory or
+        ``/dev/null`` over each) that the tests could otherwise read."""
+        args: list[str] = []
+        masks = set(self.masks) | set(credential_paths(current()))
+        for path in sorted(masks):
+            if path.startswith(("/tmp/", "/dev/", "/proc/")) or not os.path.exists(path):
+                continue  # /tmp, /dev and /proc are fresh inside the sandbox anyway
+            if _inside(tree, path) or _inside(tmp, path) or Path(path) == root:
+                continue
+            if _inside_strict(root, path):
+                continue  # hidden anyway: the tree is mounted over the project root
+            if os.path.isdir(path):
+                args += ["--tmpfs", path]
+            else:
+                args += ["--ro-bind", "/dev/null", path]
         return args
 
     def _mounted(self, world: World | None) -> list[Shared]:
@@ -370,10 +378,10 @@ def choose_sandbox(prefer: str = "auto", environ: Mapping[str, str] | None = Non
     """The sandbox to run tests in, chosen once per process and preference.
 
     ``prefer`` is "auto" (best available: bwrap → unshare → none), or one rung by name.
-    ``RATCHET_SANDBOX`` in ``environ`` (default ``os.environ``) overrides ``prefer``.
+    ``RATCHET_SANDBOX`` in ``environ`` (default: the environment snapshot) overrides ``prefer``.
     Raises ConfigError for an unknown name, or when a named rung is not available here.
     """
-    env = os.environ if environ is None else environ
+    env = current() if environ is None else environ
     choice = (env.get("RATCHET_SANDBOX") or prefer or "auto").strip().lower()
     if choice not in CHOICES:
         raise ConfigError(

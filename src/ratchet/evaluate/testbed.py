@@ -8,6 +8,7 @@ of the toolchain, so a baseline is never reused after the environment changed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,6 +37,7 @@ class TestBed:
     reporter: Reporter
     sandbox: Sandbox | None = None
     world: World | None = None
+    env: Mapping[str, str] | None = None  # the process's environment (default: the snapshot)
 
     @property
     def command(self) -> str:
@@ -95,7 +97,8 @@ class TestBed:
             tree_path(Path(self.repo.working_dir), self.settings.task_key), self.world
         )
         extra = fingerprint_paths(self.world) if self.world is not None else []
-        return f"{self.command}\0{root}\0{environment_fingerprint(extra_paths=extra)}"
+        fingerprint = environment_fingerprint(self._env(), extra_paths=extra)
+        return f"{self.command}\0{root}\0{fingerprint}"
 
     # -- pieces ---------------------------------------------------------------------------------
     def _suite(self, tree: Path, select: tuple[str, ...] = ()) -> SuiteRun:
@@ -109,13 +112,19 @@ class TestBed:
             sandbox=self._sandbox(),
             world=self.world,
             select=select or None,
+            environ=self._env(),
         )
+
+    def _env(self) -> Mapping[str, str]:
+        from ratchet.environment import current
+
+        return self.env if self.env is not None else current()
 
     def _sandbox(self) -> Sandbox:
         if self.sandbox is None:
             from ratchet.evaluate.sandbox import choose_sandbox
 
-            self.sandbox = choose_sandbox()
+            self.sandbox = choose_sandbox(environ=self._env())
         return self.sandbox
 
     def _rerun(self, tree: Path, base_run: SuiteRun, cand: SuiteRun) -> SuiteRun:

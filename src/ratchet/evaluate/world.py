@@ -29,6 +29,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ratchet.environment import current
+
 #: ignored directories the tests may read (shown read-only)
 DEPENDENCY_DIRS = frozenset(
     {"node_modules", ".venv", "venv", ".tox", ".nox", "vendor", ".bundle", "bower_components",
@@ -186,7 +188,7 @@ def discover(
     """The world of ``checkout``: its prepared paths (``prepared_paths`` adds glob patterns,
     relative to the checkout, of more ignored paths to share, e.g. ``src/**/*.so``) and the
     toolchain variables. Reads the checkout with git; raises nothing."""
-    env = os.environ if environ is None else environ
+    env = current() if environ is None else environ
     root = Path(checkout).resolve()
     shared, skipped = _selected(_ignored(root), prepared_paths)
     shared = [s for s in shared if (root / s.rel).exists() and not (root / s.rel).is_symlink()]

@@ -23,7 +23,7 @@ import logging
 import math
 import re
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from ratchet import __version__
@@ -76,6 +76,38 @@ _REPO_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}
 # ----------------------------------------------------------------------------- the client
 
 
+def _check_identity(token: str, repo: str) -> None:
+    if not token:
+        raise ConfigError(
+            "no GitHub token was given",
+            "Set GITHUB_TOKEN (action input github_token) to a token for this repository.",
+        )
+    if not _REPO_RE.match(repo or ""):
+        raise ConfigError(
+            f"GITHUB_REPOSITORY must look like owner/name, got {repo!r}",
+            "Set GITHUB_REPOSITORY to the repository's owner/name.",
+        )
+
+
+def _retry_policy(total: int, backoff: float, secondary_wait: float, max_wait: float) -> Any:
+    """PyGithub's retry: 5xx and 429 on every method, Retry-After honoured, rate-limit waits
+    bounded by ``max_wait``."""
+    from github import GithubRetry
+
+    return GithubRetry(
+        total=total,
+        backoff_factor=backoff,
+        backoff_max=max_wait,
+        status_forcelist=[*range(500, 600), 429],
+        allowed_methods=frozenset({"GET", "HEAD", "POST", "PATCH", "PUT", "DELETE"}),
+        raise_on_status=False,
+        respect_retry_after_header=True,
+        retry_after_max=max(1, int(max_wait)),
+        secondary_rate_wait=secondary_wait,
+        max_rate_limit_wait=max_wait,
+    )
+
+
 class GitHubClient:
     """GitHub REST access for one repository (``owner/name``) with one token.
 
@@ -99,18 +131,9 @@ class GitHubClient:
         login: str | None = None,
         redactor: Callable[[str], str] | None = None,
     ) -> None:
-        if not token:
-            raise ConfigError(
-                "no GitHub token was given",
-                "Set GITHUB_TOKEN (action input github_token) to a token for this repository.",
-            )
-        if not _REPO_RE.match(repo or ""):
-            raise ConfigError(
-                f"GITHUB_REPOSITORY must look like owner/name, got {repo!r}",
-                "Set GITHUB_REPOSITORY to the repository's owner/name.",
-            )
+        _check_identity(token, repo)
         import github
-        from github import Auth, GithubRetry
+        from github import Auth
 
         _quiet_pygithub_logger()
         self.repo = repo
@@ -120,18 +143,7 @@ class GitHubClient:
         #: the sticky comments of this run, by (issue, marker): edited without a new search
         self._sticky: dict[tuple[int, str], IssueComment] = {}
         self._redact = redactor or Redactor([*secret_values(), token])
-        retry = GithubRetry(
-            total=retry_total,
-            backoff_factor=backoff,
-            backoff_max=max_wait,
-            status_forcelist=[*range(500, 600), 429],
-            allowed_methods=frozenset({"GET", "HEAD", "POST", "PATCH", "PUT", "DELETE"}),
-            raise_on_status=False,
-            respect_retry_after_header=True,
-            retry_after_max=max(1, int(max_wait)),
-            secondary_rate_wait=secondary_rate_wait,
-            max_rate_limit_wait=max_wait,
-        )
+        retry = _retry_policy(retry_total, backoff, secondary_rate_wait, max_wait)
         self._gh = github.Github(
             auth=Auth.Token(token),
             base_url=self.api_url,

@@ -11,23 +11,22 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from ratchet.config import DEFAULT_MEM0_HOST
+from ratchet.environment import Environment
 from ratchet.errors import ConfigError, MemoryStoreError
 from ratchet.memory.base import MemoryStore
 from ratchet.memory.local import LocalStore
 
 
-def choose_backend(configured: str, environ: Mapping[str, str]) -> str:
+def choose_backend(configured: str, env: Environment) -> str:
     """auto → mem0 if MEM0_API_KEY is set, else ledger in GitHub Actions, else local."""
     if configured != "auto":
         return configured
-    if environ.get("MEM0_API_KEY", "").strip():
+    if env.mem0_api_key:
         return "mem0"
-    if environ.get("GITHUB_ACTIONS") == "true":
+    if env.in_actions:
         return "ledger"
     return "local"
 
@@ -37,13 +36,14 @@ def open_store(
     *,
     repo_path: Path,
     state_dir: Path,
-    environ: Mapping[str, str] | None = None,
+    env: Environment,
     warn: Callable[[str], None] = print,
     git_env: Mapping[str, str] | None = None,
 ) -> MemoryStore:
     """Open ``backend``; a store that can fail (mem0, ledger) is wrapped in a DurableStore and
-    its journal is replayed first. Raises ConfigError for a configuration the user must fix."""
-    env = os.environ if environ is None else environ
+    its journal is replayed first. ``env`` holds the Mem0 key and host, tells whether this is
+    GitHub Actions and names the repository. Raises ConfigError for a configuration the user
+    must fix."""
     if backend == "local":
         return LocalStore(state_dir / "memory.jsonl")
     if backend == "ledger":
@@ -57,7 +57,7 @@ def open_store(
         return store
     if backend == "mem0":
         return open_mem0(
-            repo_path=repo_path, state_dir=state_dir, environ=env, warn=warn, git_env=git_env
+            repo_path=repo_path, state_dir=state_dir, env=env, warn=warn, git_env=git_env
         )
     raise ConfigError(f"unknown memory backend {backend!r}", "use auto, mem0, ledger or local")
 
@@ -66,24 +66,25 @@ def open_mem0(
     *,
     repo_path: Path,
     state_dir: Path,
-    environ: Mapping[str, str],
+    env: Environment,
     warn: Callable[[str], None],
     git_env: Mapping[str, str] | None,
 ) -> MemoryStore:
     """Mem0 behind a DurableStore whose journal is replayed first."""
+    from ratchet.config import check_url
     from ratchet.memory.durable import DurableStore, UnavailableStore
     from ratchet.memory.journal import Journal, RecordJournal
     from ratchet.memory.mem0_store import Mem0ConfigError, Mem0Store
     from ratchet.memory.namespace import repo_namespace
 
-    key = environ.get("MEM0_API_KEY", "").strip()
+    key = env.mem0_api_key
     if not key:
         raise ConfigError(
             "memory: mem0 needs MEM0_API_KEY",
             "set the MEM0_API_KEY secret, or use `memory: ledger` / `memory: local`",
         )
-    host = (environ.get("MEM0_HOST", "").strip() or DEFAULT_MEM0_HOST).rstrip("/")
-    user_id = repo_namespace(repo_path, environ)
+    host = check_url("MEM0_HOST", env.mem0_host)
+    user_id = repo_namespace(repo_path, env)
     try:
         primary: MemoryStore = Mem0Store(key, host=host, user_id=user_id, state_dir=state_dir)
     except Mem0ConfigError as exc:
@@ -95,7 +96,7 @@ def open_mem0(
     # a copy of every record, read when Mem0 is down: the ledger in CI (the runner's disk does
     # not survive the job), a file under .git/ratchet elsewhere
     mirror: MemoryStore = LocalStore(state_dir / "mem0-mirror.jsonl")
-    if environ.get("GITHUB_ACTIONS") == "true":
+    if env.in_actions:
         from ratchet.memory.ledger import LedgerStore
         from ratchet.memory.ledger_journal import LedgerJournal
 

@@ -8,7 +8,6 @@ import importlib
 import importlib.metadata
 import importlib.util
 import logging
-import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -21,11 +20,13 @@ def prepare_environment(state_dir: Path) -> None:
     Both are read once, when mem0 is imported: without them the SDK phones PostHog (seconds
     of delay at exit when offline) and creates ``~/.mem0`` (which fails on a read-only HOME).
     """
-    os.environ.setdefault("MEM0_TELEMETRY", "false")
-    if not os.environ.get("MEM0_DIR"):
+    from ratchet.environment import current, default_for_library
+
+    default_for_library("MEM0_TELEMETRY", "false")
+    if not current().value("MEM0_DIR"):
         directory = state_dir / "mem0"
         directory.mkdir(parents=True, exist_ok=True)
-        os.environ["MEM0_DIR"] = str(directory)
+        default_for_library("MEM0_DIR", str(directory))
 
 
 def _defer_package_init() -> None:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import random
 import time
 from collections.abc import Callable
@@ -29,8 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ratchet.config import DEFAULT_MEM0_HOST
 from ratchet.core.retry import Backoff, parse_retry_after
+from ratchet.environment import DEFAULT_MEM0_HOST, current
 from ratchet.errors import Mem0ConfigError, MemoryStoreError
 from ratchet.memory.mem0_sdk import import_sdk
 from ratchet.records import MemoryRecord, sort_key
@@ -144,7 +143,7 @@ class Mem0Store:
             ) from exc
         except OSError as exc:  # MEM0_DIR not writable
             raise Mem0ConfigError(
-                f"the Mem0 SDK could not set up {os.environ.get('MEM0_DIR')}: {exc}",
+                f"the Mem0 SDK could not set up {current().vars.get('MEM0_DIR')}: {exc}",
                 "set MEM0_DIR to a writable directory",
             ) from exc
         import httpx

@@ -47,6 +47,28 @@ from ratchet.types import Completion, Message, Usage
 
 log = logging.getLogger(__name__)
 
+def _usable_key(api_key: str) -> str:
+    """The key without surrounding blanks; ModelAuthError (never echoing it) when unusable."""
+    key = (api_key or "").strip()
+    if not key:
+        raise ModelAuthError("the MiniMax API key is empty", hint="Set MINIMAX_API_KEY.")
+    if not key.isascii() or not key.isprintable() or any(c.isspace() for c in key):
+        raise ModelAuthError(
+            "the MiniMax API key contains spaces, control or non-ASCII characters",
+            hint="Copy the key again from the MiniMax console into MINIMAX_API_KEY.",
+        )
+    return key
+
+
+def _check_settings(api: str, max_tokens: int, max_attempts: int, deadline: float) -> None:
+    if api not in PATHS:
+        raise ConfigError(f"unknown MiniMax api {api!r}: expected 'native' or 'openai'")
+    if not 1 <= max_tokens <= MAX_COMPLETION_TOKENS:
+        raise ConfigError(f"max_tokens must be between 1 and {MAX_COMPLETION_TOKENS}")
+    if max_attempts < 1 or deadline <= 0:
+        raise ConfigError("max_attempts must be at least 1 and deadline positive")
+
+
 class MiniMaxClient:
     """A ChatModel speaking to MiniMax; one ``complete()`` is one logical request.
 
@@ -75,20 +97,8 @@ class MiniMaxClient:
     ) -> None:
         """Raise ConfigError for a bad base URL, api name or numeric setting, and
         ModelAuthError for an empty or unusable key (without echoing it)."""
-        key = (api_key or "").strip()
-        if not key:
-            raise ModelAuthError("the MiniMax API key is empty", hint="Set MINIMAX_API_KEY.")
-        if not key.isascii() or not key.isprintable() or any(c.isspace() for c in key):
-            raise ModelAuthError(
-                "the MiniMax API key contains spaces, control or non-ASCII characters",
-                hint="Copy the key again from the MiniMax console into MINIMAX_API_KEY.",
-            )
-        if api not in PATHS:
-            raise ConfigError(f"unknown MiniMax api {api!r}: expected 'native' or 'openai'")
-        if not 1 <= max_tokens <= MAX_COMPLETION_TOKENS:
-            raise ConfigError(f"max_tokens must be between 1 and {MAX_COMPLETION_TOKENS}")
-        if max_attempts < 1 or deadline <= 0:
-            raise ConfigError("max_attempts must be at least 1 and deadline positive")
+        key = _usable_key(api_key)
+        _check_settings(api, max_tokens, max_attempts, deadline)
         self._key = key
         self.base_url = normalise_base_url(base_url)
         self.endpoint = self.base_url + PATHS[api]

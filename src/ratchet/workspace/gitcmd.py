@@ -30,6 +30,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from ratchet.environment import current
 from ratchet.errors import GitCommandError
 from ratchet.redact import Redactor, secret_values
 
@@ -104,12 +105,13 @@ def auth_env(token: str, server_url: str = "https://github.com") -> dict[str, st
 
 
 def base_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment :func:`git` runs with: ``os.environ`` minus repository-redirecting and
-    config-injecting ``GIT_*`` variables, plus prompt/locale/identity settings, plus ``env``
-    (which wins, so callers may pass another identity or an auth header)."""
+    """The environment :func:`git` runs with: the process's environment minus
+    repository-redirecting and config-injecting ``GIT_*`` variables, plus prompt, locale and
+    identity settings, plus ``env`` (which wins, so callers may pass another identity or an
+    auth header)."""
     out = {
         k: v
-        for k, v in os.environ.items()
+        for k, v in current().items()
         if k not in _DROP_EXACT and not k.startswith(_DROP_PREFIXES)
     }
     out.update(_FIXED_ENV)
@@ -146,7 +148,8 @@ def gitpython_env() -> dict[str, str]:
 
 def scrub_environ(environ: dict[str, str] | os._Environ[str]) -> list[str]:
     """Remove the inherited variables that would redirect git or inject configuration from
-    ``environ`` (the CLI passes ``os.environ`` once, at start); returns the names removed."""
+    ``environ`` (:func:`ratchet.environment.capture` passes the process's, once, at start);
+    returns the names removed."""
     gone = [k for k in environ if k in _DROP_EXACT or k.startswith(_DROP_PREFIXES)]
     for k in gone:
         del environ[k]
