@@ -14,14 +14,16 @@ virtual environment (``pip install -e .`` plus the extras listed below, from PyP
 directory that is kept between runs (``--work``).
 
 Run on demand: ``python benchmarks/bench_localise.py --mirrors /work/.mirror [--work DIR]
-[--only REPO] [--tests-only]``. ``--tests-only`` runs just the commit's test files instead of
-the whole suite for every repository (faster; the failing output is then less noisy than in a
-real run).
+[--only REPO] [--tests-only] [--baselines DIR]``. ``--tests-only`` runs just the commit's test
+files instead of the whole suite for every repository (faster; the failing output is then less
+noisy than in a real run). ``--baselines DIR`` keeps each baseline (output and failing tests)
+and reuses it on later runs, so a change to the localisation is measured on the same outputs.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -130,8 +132,35 @@ def prepare(repo: str, mirrors: Path, work: Path) -> Path:
     return tree
 
 
+def baseline(tree: Path, command: str, saved: Path | None) -> tuple[str, list[str]]:
+    """(output, failing test ids) of the suite on ``tree``; with ``saved``, read from that file
+    when an earlier run wrote it (the localisation can then be re-measured in seconds)."""
+    if saved is not None and saved.is_file():
+        data = json.loads(saved.read_text(encoding="utf-8"))
+        if "error" in data:
+            raise OSError(data["error"])
+        return data["output"], data["failing"]
+    base = run_suite(tree, command, sandbox=choose_sandbox(), world=discover(tree), timeout=300)
+    if not base.ok:
+        error = f"the suite did not run here ({base.status})"
+        if saved is not None:
+            saved.parent.mkdir(parents=True, exist_ok=True)
+            saved.write_text(json.dumps({"error": error}))
+        raise OSError(error)
+    if saved is not None:
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        saved.write_text(json.dumps({"output": base.output, "failing": list(base.failing)}))
+    return base.output, list(base.failing)
+
+
 def run_case(
-    repo: str, commit: str, mirrors: Path, work: Path, tests_only: bool, dump: Path | None = None
+    repo: str,
+    commit: str,
+    mirrors: Path,
+    work: Path,
+    tests_only: bool,
+    dump: Path | None = None,
+    saved: Path | None = None,
 ) -> Result:
     owner, name = repo.split("/")
     mirror = mirrors / f"{owner}+{name}" / "repo"
@@ -145,17 +174,14 @@ def run_case(
     command = ".venv/bin/python -m pytest -q -p no:cacheprovider"
     if tests_only or REPOS[repo][1]:
         command += " " + " ".join(t for t in tests if t.endswith(".py"))
-    world = discover(tree)
     files = git(tree, "ls-files").split()
-    base = run_suite(tree, command, sandbox=choose_sandbox(), world=world, timeout=300)
-    if not base.ok:
-        raise OSError(f"the suite did not run here ({base.status})")
+    output, failing = baseline(tree, command, saved / f"{owner}+{name}@{commit}.json"
+                               if saved is not None else None)
     subject = git(mirror, "log", "-1", "--format=%s", commit).strip()
-    ctx = build_context(tree, files, task_text=subject, failing_tests=base.failing,
-                        failure_output=base.output,
-                        budget=_context_budget(subject, "", base.output))
+    ctx = build_context(tree, files, task_text=subject, failing_tests=failing,
+                        failure_output=output, budget=_context_budget(subject, "", output))
     messages = build_messages(task_key="bench", task_text=subject, digest="", context=ctx.text,
-                              failing_output=base.output, budget=PROMPT_BUDGET)
+                              failing_output=output, budget=PROMPT_BUDGET)
     prompt = messages[1]["content"]
     if dump is not None:
         dump.mkdir(parents=True, exist_ok=True)
@@ -163,9 +189,9 @@ def run_case(
     prompt_lines = {line.rstrip() for line in prompt.split("\n")}
     missing = [f"{p}: {x.strip()}" for p, x in wanted_lines(mirror, commit)
                if x.rstrip() not in prompt_lines]
-    note = "" if base.failing else "no failing test"
+    note = "" if failing else "no failing test"
     return Result(f"{repo}@{commit}", not missing, missing,
-                  sum(len(m["content"]) for m in messages), len(base.failing), note)
+                  sum(len(m["content"]) for m in messages), len(failing), note)
 
 
 def main() -> int:
@@ -176,6 +202,8 @@ def main() -> int:
     ap.add_argument("--tests-only", action="store_true")
     ap.add_argument("--only-commit", default="", help="only this commit (a prefix)")
     ap.add_argument("--dump", type=Path, help="write each prompt to DIR/<repo>@<commit>.txt")
+    ap.add_argument("--baselines", type=Path,
+                    help="keep each baseline's output in DIR and reuse it on later runs")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     results: list[Result] = []
@@ -184,7 +212,7 @@ def main() -> int:
             continue
         try:
             r = run_case(repo, commit, args.mirrors.resolve(), args.work.resolve(),
-                         args.tests_only, args.dump)
+                         args.tests_only, args.dump, args.baselines)
         except (subprocess.CalledProcessError, OSError) as exc:
             print(f"| {repo}@{commit} | skipped: {exc} |", file=sys.stderr)
             continue

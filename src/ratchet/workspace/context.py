@@ -2,11 +2,12 @@
 relevant files — whole when they fit, else the regions the evidence points at.
 
 ``build_context`` ranks tracked files by evidence, strongest first: files the model asked to
-see, files named in the task, files named in the failing test output (tracebacks,
-``path:line``), files that define a name the evidence points at (a traceback frame, what the
-failing tests call, a code name in the task), test files of failing tests, files earlier
-attempts changed, then files imported by those, files whose names match the task's words,
-project files (README, pyproject) and neighbours. A file too large to show whole is shown as
+see, files named in the task, files raising an exception a failing test expects
+(``pytest.raises(X)``), files named in the failing test output (tracebacks, ``path:line``),
+files that define a name the evidence points at (a traceback frame, what the failing tests
+call, a code name in the task), test files of failing tests, files earlier attempts changed,
+then files imported by those, files whose names match the task's words, project files
+(README, pyproject) and neighbours. A file too large to show whole is shown as
 regions (:mod:`ratchet.workspace.regions`): whole definitions around the lines and names of
 the evidence (:mod:`ratchet.workspace.evidence`), with their enclosing class/def lines and
 ``⋮`` markers where the file goes on. A map of the symbols of related files
@@ -42,6 +43,7 @@ from ratchet.workspace.ranking import (
     PROJECT_FILES,
     REASONS,
     SOURCE_SUFFIXES,
+    T_DEFINES,
     T_IMPORT,
     T_MENTIONED,
     T_NAME,
@@ -73,6 +75,11 @@ MAX_SCAN_FILES = 1500  # files whose head is scanned for the symbol map
 MAP_SHARE = 8  # the symbol map takes at most budget // MAP_SHARE characters
 MAX_NEEDED = 8  # items the model may ask to see in one request
 WEAK_REGIONS = 6000  # a file's regions grow past this only on strong evidence
+SMALL_HELPER = 20  # lines: what a shown callee calls is shown too when at most this long
+#: a small module a strongly ranked file imports is shown right after it when the shown code
+#: uses a name it defines (constants, regexes and helpers often live there), if it is at most
+#: this large
+EARLY_IMPORT = 2500
 
 
 @dataclass(frozen=True)
@@ -125,10 +132,14 @@ def build_context(
     from_tests(failing_tests, _test_sources(reader, index, failing_tests), ev)
     names = ev.strong + [n for n in ev.names if n not in ev.strong]
     defines = [(p, n) for p, n in symbols.definers(names) if not is_test_path(p)]
+    raises = [(p, n) for p, _line, n in symbols.raisers(ev.expected) if not is_test_path(p)]
+    for p, line, _n in symbols.raisers(ev.expected):
+        if not is_test_path(p):
+            ev.add_line(p, line)
     # a file the output names only as a module (a repr, an import line) is weaker evidence
     # than a file with a line in a traceback, or one defining a name the evidence points at
     ranked = [(p, T_MENTIONED if t == T_OUTPUT and p not in ev.lines else t) for p, t in ranked]
-    merged = merge_ranks(asked, ranked, defines, ev.task_names)
+    merged = merge_ranks(asked, ranked, defines, ev.task_names, raises)
     map_text = symbols.outline(
         map_order(index, merged, defines), min(budget // MAP_SHARE, 6000)
     )
@@ -252,6 +263,11 @@ class _Reader:
         text = text.removeprefix("\ufeff").replace("\r\n", "\n")
         return _File(text, not partial, st.st_size)
 
+    def size(self, rel: str) -> int:
+        """The size in bytes of a regular file inside the root; -1 if there is none."""
+        found = self._regular(rel)
+        return found[1].st_size if found is not None else -1
+
     def head(self, rel: str, limit: int) -> str | None:
         """At most ``limit`` bytes of a file, decoded leniently (for the symbol map)."""
         found = self._regular(rel)
@@ -367,17 +383,54 @@ def _regions_block(
         best = block
     if best is None:
         return None
-    # then what the shown code calls in this file (one level), while it fits
-    for group in regions_mod.choose(n, defs, [], regions_mod.callees(lines, defs, taken)):
-        block = attempt(taken + group)
-        if block is not None:
-            taken += group
-            best = block
+    # then what the shown code calls in this file, small ones first, while it fits; one level,
+    # and a second one for small helpers (a wrapper class the shown code builds)
+    for level in range(2):
+        called = regions_mod.choose(n, defs, [], regions_mod.callees(lines, defs, taken))
+        fresh = [g for g in called if not all(any(a <= x and y <= b for a, b in taken)
+                                              for x, y in g)]
+        fresh.sort(key=lambda g: sum(b - a + 1 for a, b in g))
+        for group in fresh:
+            if level and sum(b - a + 1 for a, b in group) > SMALL_HELPER:
+                break
+            block = attempt(taken + group)
+            if block is not None:
+                taken += group
+                best = block
     if head_span is not None:
         block = attempt([head_span, *taken])
         if block is not None:
             best = block
     return best
+
+
+_EARLY = "early:"  # the detail of an import offered right after the file importing it
+_IMPORT_STATEMENT = re.compile(
+    r"^[ \t]*(?:from[ \t]+\S+[ \t]+import[ \t]*\([^)]*\)|(?:from|import)[ \t][^\n]*)", re.M
+)
+_TOP_NAME = re.compile(r"^(?:(?:async\s+)?def|class)\s+(\w+)|^(\w+)\s*(?::[^=\n]*)?=", re.M)
+
+
+def _room_for_imports(reader: _Reader, index: Index, path: str, text: str, limit: int) -> int:
+    """Characters to keep free after ``path`` (shown in part) for the small modules it imports
+    and uses: at most a quarter of ``limit``."""
+    need = 0
+    for imp in imports_of(path, text, index):
+        if _used_by(reader, imp, text):
+            need += reader.size(imp) + len(imp) + 80  # its header and fences
+    return min(need, limit // 4)
+
+
+def _used_by(reader: _Reader, path: str, block: str) -> bool:
+    """Whether ``block`` (a file shown above) uses a name the small module ``path`` defines
+    (or the module by its name), outside its import lines."""
+    if not 0 <= reader.size(path) <= EARLY_IMPORT:
+        return False
+    text = reader.head(path, EARLY_IMPORT) or ""
+    names = {a or b for a, b in _TOP_NAME.findall(text)} - {"__all__"}
+    names.add(path.rsplit("/", 1)[-1].split(".")[0])
+    words = set(re.findall(r"[A-Za-z_]\w*", _IMPORT_STATEMENT.sub("", block)))
+    return bool(names & words)
 
 
 def _fence_len(text: str) -> int:
@@ -400,14 +453,18 @@ def _fill(
     included: list[str] = []
     seen: set[str] = set()
     contents: dict[str, str] = {}
+    shown: dict[str, str] = {}
     used = 0
 
     def offer(path: str, tier: int, detail: str = "") -> None:
         nonlocal used
         if path in seen or len(included) >= MAX_FILES_SHOWN or is_skipped(path):
             return
-        seen.add(path)
         left = room - used - 2
+        early = detail.startswith(_EARLY)
+        if early and not _used_by(reader, path, shown.get(detail[len(_EARLY):], "")):
+            return  # offered again later, as an ordinary import
+        seen.add(path)
         truncate = tier < EXPLICIT
         limit = min(share, left) if truncate else left
         if limit < 200:
@@ -415,13 +472,19 @@ def _fill(
         f = reader.read(path, limit, allow_head=truncate)
         if f is None or (not truncate and not f.text.strip()):
             return
-        reason = REASONS[tier].format(name=detail or "a name the evidence points at")
+        reason = REASONS[tier].format(
+            name=detail if detail and not early else "a name the evidence points at"
+        )
+        if truncate and tier < T_DEFINES and (not f.complete or len(f.text) > limit):
+            # leave room for the small modules it uses, shown right after it
+            limit -= _room_for_imports(reader, index, path, f.text, limit)
         block = _render(path, reason, f, limit, truncate, ev)
         if block is None:
             return
         blocks.append(block)
         included.append(path)
         contents[path] = f.text
+        shown[path] = block
         used += len(block) + 2
 
     for path, tier, detail in _candidates(index, explicit, included, contents, task_text):
@@ -438,7 +501,11 @@ def _candidates(
 ) -> Iterator[tuple[str, int, str]]:
     """Files to offer, best first: the ranked ones, then (from what was shown so far) their
     imports, name matches, project files, neighbours, and shallow sources as a last resort."""
-    yield from explicit
+    for path, tier, detail in explicit:
+        yield path, tier, detail
+        if tier < T_DEFINES and path in contents:  # its small imports, right after it
+            for imp in imports_of(path, contents[path], index):
+                yield imp, T_IMPORT, _EARLY + path
     for path in list(included):  # one level of imports, in order
         for imp in imports_of(path, contents[path], index):
             yield imp, T_IMPORT, ""

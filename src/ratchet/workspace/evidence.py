@@ -55,6 +55,9 @@ class Evidence:
     strong: list[str] = field(default_factory=list)
     #: names the task writes as code (`name`, name(), a.b): their definitions rank high
     task_names: list[str] = field(default_factory=list)
+    #: exceptions a failing test expects (``pytest.raises(X)``, ``assertRaises(X)``,
+    #: ``toThrow(X)``): where the code raises them is likely where it fails to
+    expected: list[str] = field(default_factory=list)
 
     def add_line(self, path: str, line: int) -> None:
         seen = self.lines.setdefault(path, [])
@@ -165,6 +168,23 @@ def from_task(task_text: str, evidence: Evidence | None = None) -> Evidence:
     return ev
 
 
+_EXPECTS = frozenset({"raises", "assertRaises", "assertRaisesRegex", "assertRaisesRegexp"})
+_JS_EXPECTS = re.compile(r"\.(?:toThrow|toThrowError|rejects\.toThrow)\(\s*([A-Z][\w$]*)")
+
+
+def _expected(call: ast.Call) -> str | None:
+    """``X`` of ``pytest.raises(X)`` / ``self.assertRaises(pkg.X)``, else None."""
+    f = call.func
+    called = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+    if called not in _EXPECTS or not call.args:
+        return None
+    arg = call.args[0]
+    first = arg.elts[0] if isinstance(arg, ast.Tuple) and arg.elts else arg
+    if isinstance(first, ast.Attribute):
+        return first.attr
+    return first.id if isinstance(first, ast.Name) else None
+
+
 def _py_test_calls(source: str, name: str, klass: str | None) -> list[str] | None:
     try:
         tree = ast.parse(source)
@@ -180,6 +200,9 @@ def _py_test_calls(source: str, name: str, klass: str | None) -> list[str] | Non
             for sub in ast.walk(node):
                 if isinstance(sub, ast.Call):
                     f = sub.func
+                    expected = _expected(sub)
+                    if expected is not None:
+                        names.append(f"raise:{expected}")
                     if isinstance(f, ast.Name):
                         names.append(f.id)
                     elif isinstance(f, ast.Attribute):
@@ -191,7 +214,8 @@ def _py_test_calls(source: str, name: str, klass: str | None) -> list[str] | Non
 
 
 def _block_calls(source: str, title: str) -> list[str]:
-    """Names called in the block of a test found by its title (JS, Go, Rust ...)."""
+    """Names called in the block of a test found by its title (JS, Go, Rust ...), and
+    ``raise:X`` for each exception it expects thrown."""
     lines = source.split("\n")
     at = next((i for i, line in enumerate(lines) if title and title in line), None)
     if at is None:
@@ -203,14 +227,17 @@ def _block_calls(source: str, title: str) -> list[str]:
         opened = opened or "{" in line
         if opened and depth <= 0:
             break
-    return re.findall(r"\.?([A-Za-z_$][\w$]*)\s*\(", "\n".join(body))
+    text = "\n".join(body)
+    calls = re.findall(r"\.?([A-Za-z_$][\w$]*)\s*\(", text)
+    return calls + [f"raise:{x}" for x in _JS_EXPECTS.findall(text)]
 
 
 def from_tests(
     failing: Sequence[str], sources: Mapping[str, str], evidence: Evidence | None = None
 ) -> Evidence:
-    """What the failing tests call. ``failing`` holds test ids (``tests/t.py::TestK::test_a[x]``,
-    ``src/a.test.js::suite > name``, ``pkg::TestX``); ``sources`` the text of their files."""
+    """What the failing tests call, and the exceptions they expect (as ``expected``).
+    ``failing`` holds test ids (``tests/t.py::TestK::test_a[x]``, ``src/a.test.js::suite >
+    name``, ``pkg::TestX``); ``sources`` the text of their files."""
     ev = evidence or Evidence()
     for test_id in failing[:20]:
         file, _, rest = test_id.partition("::")
@@ -223,10 +250,13 @@ def from_tests(
             parts = rest.split("::")
             names = _py_test_calls(source, parts[-1], parts[0] if len(parts) > 1 else None)
         if names is None:
-            title = rest.split(" > ")[-1].split("/")[0]
-            names = _block_calls(source, title)
+            names = _block_calls(source, rest.split(" > ")[-1].split("/")[0])
         for n in names:
-            ev.add_name(n)
+            if n.startswith("raise:"):
+                if n[6:] not in ev.expected:
+                    ev.expected.append(n[6:])
+            else:
+                ev.add_name(n)
     return ev
 
 

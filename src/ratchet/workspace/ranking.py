@@ -73,6 +73,7 @@ REASONS = (
     "you asked to see it",
     "named in the task",
     "defines {name}, which the task names",
+    "raises {name}, which a failing test expects",
     "named in the failing test output",
     "defines {name}",
     "mentioned in the failing test output",
@@ -90,6 +91,7 @@ REASONS = (
     T_NEEDED,
     T_TASK,
     T_TASK_DEFINES,
+    T_RAISES,
     T_OUTPUT,
     T_DEFINES,
     T_MENTIONED,
@@ -264,14 +266,18 @@ def merge_ranks(
     ranked: list[tuple[str, int]],
     defines: Sequence[tuple[str, str]],
     task_names: Collection[str] = (),
+    raises: Sequence[tuple[str, str]] = (),
 ) -> list[tuple[str, int, str]]:
     """(path, tier, detail) in tier order: asked, task, files defining what the task names in
-    code, output, other defining files, tests ..."""
+    code, files raising what a failing test expects, output, other defining files, tests ..."""
     out: dict[str, tuple[int, str]] = {}
     for p in asked:
         out.setdefault(p, (T_NEEDED, ""))
     for p, tier in ranked:
         out.setdefault(p, (tier, ""))
+    for p, name in raises:
+        if not is_skipped(p) and (p not in out or out[p][0] > T_RAISES):
+            out[p] = (T_RAISES, f"`{name}`")
     for p, name in defines:
         tier = T_TASK_DEFINES if name in task_names else T_DEFINES
         if not is_skipped(p) and (p not in out or out[p][0] > tier):

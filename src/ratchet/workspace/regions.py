@@ -294,8 +294,9 @@ def uses(
 def callees(
     lines: Sequence[str], defs: Sequence[Definition], spans: Sequence[tuple[int, int]]
 ) -> list[str]:
-    """Names of this file's definitions that the lines of ``spans`` call, in order."""
-    own = {d.name for d in defs if d.kind == "def"}
+    """Names of this file's functions and classes that the lines of ``spans`` call (a class
+    is called to construct it), in order."""
+    own = {d.name for d in defs if d.kind in ("def", "class")}
     out: list[str] = []
     for a, b in spans:
         for line in lines[a - 1 : b]:

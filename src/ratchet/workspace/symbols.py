@@ -26,6 +26,10 @@ _CONSTANT = re.compile(
     r"(?P<name>[A-Z_][A-Z0-9_]{2,})\s*(?::[^=\n]+)?=(?!=)",
     re.M,
 )
+#: where an exception is raised or thrown: ``raise X(`` / ``raise pkg.X`` / ``throw new X(``
+_RAISE = re.compile(
+    r"(?<![\w$.])(?:raise|throw\s+new)\s+(?:[A-Za-z_$][\w$]*\.)*(?P<name>[A-Za-z_$][\w$]*)"
+)
 _CLASSY = frozenset({"class", "struct", "enum", "trait", "interface", "module", "impl"})
 
 
@@ -40,10 +44,12 @@ class Symbol:
 
 @dataclass
 class SymbolMap:
-    """``files``: path → its symbols in order; ``defined_in``: name → paths, in scan order."""
+    """``files``: path → its symbols in order; ``defined_in``: name → paths, in scan order;
+    ``raised_in``: exception name → (path, line) of the statements raising it, in scan order."""
 
     files: dict[str, list[Symbol]] = field(default_factory=dict)
     defined_in: dict[str, list[str]] = field(default_factory=dict)
+    raised_in: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
     def add(self, path: str, text: str) -> None:
         symbols: list[Symbol] = []
@@ -60,6 +66,10 @@ class SymbolMap:
             paths = self.defined_in.setdefault(m["name"], [])
             if path not in paths:
                 paths.append(path)
+        for m in _RAISE.finditer(head):
+            sites = self.raised_in.setdefault(m["name"], [])
+            if len(sites) < 20:
+                sites.append((path, head.count("\n", 0, m.start()) + 1))
         self.files[path] = symbols
 
     def definers(self, names: Iterable[str], limit: int = 3) -> list[tuple[str, str]]:
@@ -70,6 +80,16 @@ class SymbolMap:
             paths = self.defined_in.get(name, [])
             if 0 < len(paths) <= limit:
                 out += [(p, name) for p in paths]
+        return out
+
+    def raisers(self, names: Iterable[str], limit: int = 4) -> list[tuple[str, int, str]]:
+        """(path, line, name) of the statements raising each of ``names``, at most ``limit``
+        per name (skipping names raised in more places: too common to point anywhere)."""
+        out: list[tuple[str, int, str]] = []
+        for name in names:
+            sites = self.raised_in.get(name, [])
+            if 0 < len(sites) <= limit:
+                out += [(p, line, name) for p, line in sites]
         return out
 
     def outline(self, paths: Iterable[str], limit: int) -> str:

@@ -23,7 +23,7 @@ UID = "ratchet:octo/app"
 ADD = "/v3/memories/add/"
 LIST = "/v3/memories/"
 SEARCH = "/v3/memories/search/"
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Sleeps(list[float]):

@@ -96,7 +96,7 @@ def test_importing_the_client_does_not_import_pygithub() -> None:
         text=True,
         check=True,
         env={"PYTHONPATH": "src"},
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=Path(__file__).resolve().parents[2],
     )
     assert out.stdout.strip() == "False"
 

@@ -215,3 +215,130 @@ def test_a_definition_the_task_names_in_code_outranks_files_the_output_names(
     assert ctx.included[0] == "pkg/models.py"
     assert "defines `_encode_files`, which the task names" in ctx.text
     assert "    return [f.read() for f in files]" in ctx.text
+
+
+def test_the_exceptions_failing_tests_expect_are_evidence() -> None:
+    py = (
+        "import pytest\n\n\n"
+        "class TestHeaders:\n"
+        "    def test_rejects_newline(self):\n"
+        "        with pytest.raises(errors.InvalidHeader):\n"
+        "            send({'a': 'b\\n'})\n\n"
+        "    def test_tuple(self):\n"
+        "        self.assertRaises((KeyError, ValueError), parse, '')\n"
+    )
+    js = "test('rejects bad input', () => {\n  expect(() => parse('')).toThrow(ParseError);\n});\n"
+    ev = from_tests(
+        ["tests/test_h.py::TestHeaders::test_rejects_newline[x]",
+         "tests/test_h.py::TestHeaders::test_tuple", "src/p.test.js::rejects bad input"],
+        {"tests/test_h.py": py, "src/p.test.js": js},
+    )
+    assert ev.expected == ["InvalidHeader", "KeyError", "ParseError"]
+    assert "send" in ev.names and "parse" in ev.names
+
+
+def test_symbol_map_finds_where_exceptions_are_raised() -> None:
+    symbols = SymbolMap()
+    symbols.add("pkg/utils.py", "def check(v):\n    if not v:\n        raise InvalidHeader(v)\n")
+    symbols.add("src/p.js", "function parse(s) {\n  if (!s) throw new ParseError('empty');\n}\n")
+    common = "".join(f"def f{i}():\n    raise ValueError\n" for i in range(5))
+    symbols.add("pkg/many.py", common)
+    assert symbols.raisers(["InvalidHeader", "ParseError", "ValueError", "Nope"]) == [
+        ("pkg/utils.py", 3, "InvalidHeader"), ("src/p.js", 2, "ParseError"),
+    ]  # ValueError is raised in five places: too common to point anywhere
+
+
+def test_where_the_expected_exception_is_raised_is_shown_first(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "tests").mkdir()
+    big = "".join(f"def helper_{i}(x):\n    return x + {i}\n\n\n" for i in range(400))
+    (tmp_path / "pkg" / "adapters.py").write_text(big + "def send(r):\n    return r\n")
+    (tmp_path / "pkg" / "utils.py").write_text(
+        big + "def check_header(v):\n    if v.endswith(' '):\n"
+        "        raise InvalidHeader(v)\n    return v\n"
+    )
+    (tmp_path / "tests" / "test_h.py").write_text(
+        "def test_newline():\n    with pytest.raises(InvalidHeader):\n        send('a\\n')\n"
+    )
+    files = ["pkg/adapters.py", "pkg/utils.py", "tests/test_h.py"]
+    out = (
+        "____ test_newline ____\n"
+        'File "pkg/adapters.py", line 1601, in send\n    return r\nFailed: DID NOT RAISE\n'
+    )
+    ctx = build_context(tmp_path, files, task_text="Reject headers ending in a newline",
+                        failing_tests=["tests/test_h.py::test_newline"], failure_output=out,
+                        budget=8_000)
+    assert ctx.included[0] == "pkg/utils.py"
+    assert "raises `InvalidHeader`, which a failing test expects" in ctx.text
+    assert "        raise InvalidHeader(v)" in ctx.text and "def check_header(v):" in ctx.text
+
+
+def test_a_class_the_shown_code_constructs_is_shown_with_it() -> None:
+    text = (
+        "class _Keep:\n    def __init__(self, s):\n        self.s = s\n\n\n"
+        + "".join(f"def filler_{i}():\n    return {i}\n\n\n" for i in range(60))
+        + "def pager(s):\n    return _Keep(s)\n"
+    )
+    lines = text.split("\n")
+    defs = regions.definitions("m.py", text)
+    start = _line_of(text, "def pager")
+    assert "_Keep" in regions.callees(lines, defs, [(start, start + 1)])
+
+
+def test_a_small_module_the_top_file_imports_is_shown_right_after_it(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    big = "".join(f"def helper_{i}(x):\n    return x + {i}\n\n\n" for i in range(300))
+    (tmp_path / "pkg" / "utils.py").write_text(
+        "from ._patterns import HEADER_RE\n\n\n" + big
+        + "def check_header(v):\n    if not HEADER_RE.match(v):\n        raise ValueError(v)\n"
+    )
+    patterns = 'import re\n\nHEADER_RE = re.compile(r"^\\S+$")\n'
+    (tmp_path / "pkg" / "_patterns.py").write_text(patterns)
+    (tmp_path / "pkg" / "other.py").write_text(big)
+    files = ["pkg/utils.py", "pkg/other.py", "pkg/_patterns.py"]
+    out = 'File "pkg/utils.py", line 1204, in check_header\n    raise ValueError(v)\n'
+    ctx = build_context(tmp_path, files, task_text="Header check accepts trailing newlines",
+                        failure_output=out + 'File "pkg/other.py", line 3, in helper_0\n',
+                        budget=9_000)
+    assert ctx.included[:2] == ("pkg/utils.py", "pkg/_patterns.py")
+    assert 'HEADER_RE = re.compile(r"^\\S+$")' in ctx.text
+
+
+def test_a_small_helper_class_a_shown_callee_builds_is_shown_too(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    filler = "".join(f"def filler_{i}(x):\n    return x * {i} + {i}\n\n\n" for i in range(400))
+    text = (
+        "class _Keep:\n    def __init__(self, s):\n        self.s = s\n\n"
+        "    def close(self):\n        pass\n\n\n"
+        + filler
+        + "def _nullpager(s):\n    return _Keep(s)\n\n\n"
+        + filler.replace("filler_", "more_")
+        + "def get_pager(s):\n    if s is None:\n        raise ValueError(s)\n"
+        "    return _nullpager(s)\n"
+    )
+    (tmp_path / "pkg" / "pager.py").write_text(text)
+    line = _line_of(text, "raise ValueError(s)")
+    out = f'File "pkg/pager.py", line {line}, in get_pager\n    raise ValueError(s)\n'
+    ctx = build_context(tmp_path, ["pkg/pager.py"], task_text="Borrowed streams stay usable",
+                        failure_output=out, budget=8_000)
+    assert "    return _nullpager(s)" in ctx.text  # what the failing line's function calls
+    assert "    return _Keep(s)" in ctx.text
+    assert "class _Keep:" in ctx.text and "    def close(self):" in ctx.text  # and what it builds
+
+
+def test_a_large_top_file_leaves_room_for_the_small_module_it_uses(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    big = "".join(f"def helper_{i}(x):\n    return HEADER_RE.match(x) or {i}\n\n\n"
+                  for i in range(600))
+    lines = big.count("\n")
+    (tmp_path / "pkg" / "adapters.py").write_text(big.replace("HEADER_RE.match(x)", "x"))
+    (tmp_path / "pkg" / "utils.py").write_text("from ._patterns import HEADER_RE\n\n\n" + big)
+    patterns = "import re\n\n" + "".join(f"P{i} = re.compile(r'^{i}$')\n" for i in range(88))
+    (tmp_path / "pkg" / "_patterns.py").write_text(patterns + "HEADER_RE = re.compile('x')\n")
+    out = "".join(f'File "pkg/adapters.py", line {n}, in helper\n' for n in range(2, lines, 20))
+    out += "".join(f'File "pkg/utils.py", line {n}, in helper\n' for n in range(5, lines, 40))
+    files = ["pkg/adapters.py", "pkg/utils.py", "pkg/_patterns.py"]
+    ctx = build_context(tmp_path, files, task_text="Header check accepts trailing newlines",
+                        failure_output=out, budget=12_000)
+    assert ctx.included == ("pkg/adapters.py", "pkg/utils.py", "pkg/_patterns.py")
+    assert "HEADER_RE = re.compile('x')" in ctx.text

@@ -11,7 +11,7 @@ from ratchet.errors import ConfigError
 from ratchet.model.offline import OfflineModel, load_playbook
 from ratchet.records import MemoryRecord
 
-PLAYBOOK = Path(__file__).resolve().parents[1] / "examples" / "recipe-app.playbook.json"
+PLAYBOOK = Path(__file__).resolve().parents[2] / "examples" / "recipe-app.playbook.json"
 PROMPT = [
     {"role": "system", "content": "You propose one code change as JSON."},
     {"role": "user", "content": "Task: let users search recipes by ingredient."},

@@ -23,7 +23,7 @@ from ratchet.model.reply import parse_reply
 from ratchet.records import MemoryRecord
 from ratchet.types import Edit, NoChange, Proposal
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 APP = EXAMPLES / "recipe-app"
 PLAYBOOK = EXAMPLES / "recipe-app.playbook.json"
 TASK = (

@@ -24,7 +24,7 @@ from ratchet.evaluate.testenv import (
 )
 from tests.conftest import needs_sandbox
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = Path(__file__).resolve().parents[2] / "src"
 needs_bwrap = needs_sandbox("bwrap")
 needs_root = needs_sandbox("unshare")
 
