@@ -9,11 +9,14 @@ copied into each checkout, ignored by git as in every JS repository.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,10 +54,23 @@ def reply(title: str, *edits: tuple[str, str, str]) -> Reply:
     )
 
 
+@contextlib.contextmanager
+def _locked(name: str) -> Iterator[None]:
+    """Hold an exclusive lock on a cache entry (test workers may build it at the same time)."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CACHE / f"{name}.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
+
+
 def node_modules(packages: tuple[str, ...]) -> Path:
     """A node_modules directory with ``packages`` installed from the registry (cached)."""
     key = hashlib.sha256(" ".join(packages).encode()).hexdigest()[:12]
-    where = CACHE / f"npm-{key}"
+    with _locked(f"npm-{key}"):
+        return _node_modules(packages, CACHE / f"npm-{key}")
+
+
+def _node_modules(packages: tuple[str, ...], where: Path) -> Path:
     done = where / ".installed"
     if not done.exists():
         if shutil.which("npm") is None:
@@ -83,7 +99,11 @@ def require(project: Project) -> None:
 def _maven_offline(project: Project) -> None:
     """Maven Central is not reachable here: skip unless the local repository (~/.m2) already
     holds the plugins and JUnit this project uses."""
-    probe = CACHE / "maven-probe"
+    with _locked("maven-probe"):
+        _maven_probe(project, CACHE / "maven-probe")
+
+
+def _maven_probe(project: Project, probe: Path) -> None:
     if (probe / ".ok").exists():
         return
     shutil.rmtree(probe, ignore_errors=True)
