@@ -13,17 +13,16 @@ the evidence (:mod:`ratchet.workspace.evidence`), with their enclosing class/def
 ``⋮`` markers where the file goes on. A map of the symbols of related files
 (:mod:`ratchet.workspace.symbols`) tells the model what else exists.
 
-It reads a bounded number of files (shown ones whole, up to 1 MB; a bounded head of up to
-:data:`MAX_SCAN_FILES` others for the symbol map), never follows symlinks out of the
-repository, and skips binary, huge, vendored, generated, lock and secret files. Output fits
-``budget`` characters and is deterministic for the same inputs and file contents.
+It reads (through :mod:`ratchet.workspace.reader`) a bounded number of files (shown ones
+whole, up to 1 MB; a bounded head of up to :data:`MAX_SCAN_FILES` others for the symbol map),
+never follows symlinks out of the repository, and skips binary, huge, vendored, generated,
+lock and secret files. Output fits ``budget`` characters and is deterministic for the same
+inputs and file contents.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,11 +62,10 @@ from ratchet.workspace.ranking import (
     related_first,
     tree_outline,
 )
+from ratchet.workspace.reader import HUGE_BYTES, FileText, Reader
 from ratchet.workspace.symbols import MAX_SCAN_BYTES, SymbolMap
 
-HUGE_BYTES = 1_000_000  # larger files are never read in full
 MAX_FILES_SHOWN = 40
-MAX_FILES_READ = 200  # files opened per call, shown or not
 FILE_SHARE = 0.4  # one file may take at most this share of the budget
 OUTLINE_SHARE = 6  # the outline takes at most budget // OUTLINE_SHARE characters
 MIN_USEFUL_HEAD = 1200  # a truncated head shorter than this is not worth showing
@@ -112,7 +110,7 @@ def build_context(
     outline = tree_outline(tracked, min(budget // OUTLINE_SHARE, 8000))
     ranker = Ranker(index, str(Path(root).resolve()))
     ranked = ranker.explicit(task_text, failing_tests, failure_output, hinted_files)
-    reader = _Reader(Path(root))
+    reader = Reader(Path(root))
 
     def resolve(path: str) -> list[str]:
         return index.resolve(path, ranker.root)
@@ -190,7 +188,7 @@ def _document(header: str, blocks: list[str], included: list[str]) -> str:
 
 
 def _symbol_map(
-    reader: _Reader, index: Index, ranked: Sequence[tuple[str, int]], ev: Evidence
+    reader: Reader, index: Index, ranked: Sequence[tuple[str, int]], ev: Evidence
 ) -> SymbolMap:
     """Scan the heads of up to :data:`MAX_SCAN_FILES` source files, related ones first."""
     symbols = SymbolMap()
@@ -204,7 +202,7 @@ def _symbol_map(
 
 
 def _test_sources(
-    reader: _Reader, index: Index, failing_tests: Sequence[str]
+    reader: Reader, index: Index, failing_tests: Sequence[str]
 ) -> dict[str, str]:
     """The text of the failing tests' files (a few), keyed by the path as the ids spell it."""
     out: dict[str, str] = {}
@@ -220,95 +218,8 @@ def _test_sources(
     return out
 
 
-# -- reading -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _File:
-    text: str
-    complete: bool
-    size: int
-
-
-class _Reader:
-    """Reads tracked files safely: regular files inside the root only, UTF-8 text only."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.real_root = os.path.realpath(root)
-        self.opened = 0
-
-    def read(
-        self, rel: str, max_chars: int, allow_head: bool, count: bool = True
-    ) -> _File | None:
-        if count and self.opened >= MAX_FILES_READ:
-            return None
-        found = self._regular(rel)
-        if found is None:
-            return None
-        full, st = found
-        if not allow_head and st.st_size > min(HUGE_BYTES, 2 * max_chars):
-            return None  # cannot fit whole; only explicit files are shown truncated
-        want = min(st.st_size, max(max_chars, 0) * 4 + 4, HUGE_BYTES)
-        if allow_head:
-            want = min(st.st_size, HUGE_BYTES)  # regions may come from anywhere in the file
-        self.opened += 1 if count else 0
-        data = _text_bytes(full, want)
-        if data is None:
-            return None
-        partial = len(data) < st.st_size
-        text = _decode(data, partial)
-        if text is None:
-            return None
-        text = text.removeprefix("\ufeff").replace("\r\n", "\n")
-        return _File(text, not partial, st.st_size)
-
-    def size(self, rel: str) -> int:
-        """The size in bytes of a regular file inside the root; -1 if there is none."""
-        found = self._regular(rel)
-        return found[1].st_size if found is not None else -1
-
-    def head(self, rel: str, limit: int) -> str | None:
-        """At most ``limit`` bytes of a file, decoded leniently (for the symbol map)."""
-        found = self._regular(rel)
-        data = _text_bytes(found[0], limit) if found is not None else None
-        return data.decode("utf-8", errors="replace") if data is not None else None
-
-    def _regular(self, rel: str) -> tuple[str, os.stat_result] | None:
-        """(path, stat) of a regular file inside the root (no symlink out of it), or None."""
-        full = os.path.join(self.root, rel)
-        try:
-            st = os.lstat(full)
-        except OSError:
-            return None
-        if not stat.S_ISREG(st.st_mode):
-            return None  # symlinks, directories, devices
-        if not os.path.realpath(full).startswith(self.real_root + os.sep):
-            return None
-        return full, st
-
-
-def _text_bytes(full: str, limit: int) -> bytes | None:
-    """Up to ``limit`` bytes of ``full``, or None when unreadable or binary (a NUL early on)."""
-    try:
-        with open(full, "rb") as fh:
-            data = fh.read(limit)
-    except OSError:
-        return None
-    return None if b"\x00" in data[:8192] else data
-
-
-def _decode(data: bytes, partial: bool) -> str | None:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        if partial and e.start >= len(data) - 3:  # cut inside a multi-byte character
-            return data[: e.start].decode("utf-8", errors="strict")
-        return None
-
-
 def _render(
-    path: str, reason: str, f: _File, limit: int, truncate: bool, ev: Evidence | None = None
+    path: str, reason: str, f: FileText, limit: int, truncate: bool, ev: Evidence | None = None
 ) -> str | None:
     """The block for one file, at most ``limit`` characters: the whole file; or (when
     ``truncate``) the regions the evidence points at, else its head with a truncation note;
@@ -342,7 +253,7 @@ def _render(
 
 
 def _regions_block(
-    path: str, reason: str, f: _File, limit: int, lang: str, ev: Evidence
+    path: str, reason: str, f: FileText, limit: int, lang: str, ev: Evidence
 ) -> str | None:
     """The file as the regions the evidence points at, as many as fit in ``limit``, most
     telling first; None when the evidence names nothing in this file."""
@@ -411,7 +322,7 @@ _IMPORT_STATEMENT = re.compile(
 _TOP_NAME = re.compile(r"^(?:(?:async\s+)?def|class)\s+(\w+)|^(\w+)\s*(?::[^=\n]*)?=", re.M)
 
 
-def _room_for_imports(reader: _Reader, index: Index, path: str, text: str, limit: int) -> int:
+def _room_for_imports(reader: Reader, index: Index, path: str, text: str, limit: int) -> int:
     """Characters to keep free after ``path`` (shown in part) for the small modules it imports
     and uses: at most a quarter of ``limit``."""
     need = 0
@@ -421,7 +332,7 @@ def _room_for_imports(reader: _Reader, index: Index, path: str, text: str, limit
     return min(need, limit // 4)
 
 
-def _used_by(reader: _Reader, path: str, block: str) -> bool:
+def _used_by(reader: Reader, path: str, block: str) -> bool:
     """Whether ``block`` (a file shown above) uses a name the small module ``path`` defines
     (or the module by its name), outside its import lines."""
     if not 0 <= reader.size(path) <= EARLY_IMPORT:
@@ -439,7 +350,7 @@ def _fence_len(text: str) -> int:
 
 
 def _fill(
-    reader: _Reader,
+    reader: Reader,
     index: Index,
     explicit: list[tuple[str, int, str]],
     task_text: str,
