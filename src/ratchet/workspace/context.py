@@ -128,12 +128,7 @@ def build_context(
                     if any(not is_test_path(p) for p in paths)]
     from_words([task_text[:2000], *test_names], source_names, ev)
     from_tests(failing_tests, _test_sources(reader, index, failing_tests), ev)
-    names = ev.strong + [n for n in ev.names if n not in ev.strong]
-    defines = [(p, n) for p, n in symbols.definers(names) if not is_test_path(p)]
-    raises = [(p, n) for p, _line, n in symbols.raisers(ev.expected) if not is_test_path(p)]
-    for p, line, _n in symbols.raisers(ev.expected):
-        if not is_test_path(p):
-            ev.add_line(p, line)
+    defines, raises = _definers_and_raisers(symbols, ev)
     # a file the output names only as a module (a repr, an import line) is weaker evidence
     # than a file with a line in a traceback, or one defining a name the evidence points at
     ranked = [(p, T_MENTIONED if t == T_OUTPUT and p not in ev.lines else t) for p, t in ranked]
@@ -150,6 +145,21 @@ def build_context(
     room = budget - len(header) - 2
     blocks, included = _fill(reader, index, merged, task_text, room, budget, ev)
     return RepoContext(cap(_document(header, blocks, included), budget), tuple(included))
+
+
+def _definers_and_raisers(
+    symbols: SymbolMap, ev: Evidence
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(path, name) of the source files defining the names of the evidence, and of those
+    raising an exception a failing test expects (their raise lines join the evidence)."""
+    names = ev.strong + [n for n in ev.names if n not in ev.strong]
+    defines = [(p, n) for p, n in symbols.definers(names) if not is_test_path(p)]
+    raises = []
+    for p, line, n in symbols.raisers(ev.expected):
+        if not is_test_path(p):
+            raises.append((p, n))
+            ev.add_line(p, line)
+    return defines, raises
 
 
 def _asked_for(
@@ -294,10 +304,26 @@ def _regions_block(
         best = block
     if best is None:
         return None
-    # then what the shown code calls in this file, small ones first, while it fits; one level,
-    # and a second one for small helpers (a wrapper class the shown code builds)
+    best = _add_callees(lines, defs, taken, attempt) or best
+    if head_span is not None:
+        block = attempt([head_span, *taken])
+        if block is not None:
+            best = block
+    return best
+
+
+def _add_callees(
+    lines: Sequence[str],
+    defs: Sequence[regions_mod.Definition],
+    taken: list[tuple[int, int]],
+    attempt: Callable[[list[tuple[int, int]]], str | None],
+) -> str | None:
+    """Add to ``taken`` (in place) what the shown code calls in this file, small definitions
+    first, while ``attempt`` says it fits: one level, and a second one for small helpers (a
+    wrapper class the shown code builds). The last block that fitted, or None."""
+    best = None
     for level in range(2):
-        called = regions_mod.choose(n, defs, [], regions_mod.callees(lines, defs, taken))
+        called = regions_mod.choose(len(lines), defs, [], regions_mod.callees(lines, defs, taken))
         fresh = [g for g in called if not all(any(a <= x and y <= b for a, b in taken)
                                               for x, y in g)]
         fresh.sort(key=lambda g: sum(b - a + 1 for a, b in g))
@@ -308,10 +334,6 @@ def _regions_block(
             if block is not None:
                 taken += group
                 best = block
-    if head_span is not None:
-        block = attempt([head_span, *taken])
-        if block is not None:
-            best = block
     return best
 
 
