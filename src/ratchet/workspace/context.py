@@ -344,26 +344,41 @@ _IMPORT_STATEMENT = re.compile(
 _TOP_NAME = re.compile(r"^(?:(?:async\s+)?def|class)\s+(\w+)|^(\w+)\s*(?::[^=\n]*)?=", re.M)
 
 
-def _room_for_imports(reader: Reader, index: Index, path: str, text: str, limit: int) -> int:
-    """Characters to keep free after ``path`` (shown in part) for the small modules it imports
-    and uses: at most a quarter of ``limit``."""
-    need = 0
-    for imp in imports_of(path, text, index):
-        if _used_by(reader, imp, text):
-            need += reader.size(imp) + len(imp) + 80  # its header and fences
-    return min(need, limit // 4)
+class _SmallImports:
+    """The small modules (at most :data:`EARLY_IMPORT` bytes) that shown code may use, each
+    read once: the names it defines, and its module name."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+        self._names: dict[str, frozenset[str]] = {}
+
+    def names(self, path: str) -> frozenset[str]:
+        """What ``path`` defines (empty when it is not a small module)."""
+        if path not in self._names:
+            found: set[str] = set()
+            if 0 <= self.reader.size(path) <= EARLY_IMPORT:
+                text = self.reader.head(path, EARLY_IMPORT) or ""
+                found = {a or b for a, b in _TOP_NAME.findall(text)} - {"__all__"}
+                found.add(path.rsplit("/", 1)[-1].split(".")[0])
+            self._names[path] = frozenset(found)
+        return self._names[path]
+
+    def used(self, path: str, words: set[str]) -> bool:
+        """Whether code with ``words`` (see :func:`_code_words`) uses the small module."""
+        return bool(self.names(path) & words)
+
+    def room(self, index: Index, path: str, text: str, limit: int) -> int:
+        """Characters to keep free after ``path`` (shown in part) for the small modules it
+        imports and uses: at most a quarter of ``limit``."""
+        words = _code_words(text)
+        need = sum(self.reader.size(imp) + len(imp) + 80  # its header and fences
+                   for imp in imports_of(path, text, index) if self.used(imp, words))
+        return min(need, limit // 4)
 
 
-def _used_by(reader: Reader, path: str, block: str) -> bool:
-    """Whether ``block`` (a file shown above) uses a name the small module ``path`` defines
-    (or the module by its name), outside its import lines."""
-    if not 0 <= reader.size(path) <= EARLY_IMPORT:
-        return False
-    text = reader.head(path, EARLY_IMPORT) or ""
-    names = {a or b for a, b in _TOP_NAME.findall(text)} - {"__all__"}
-    names.add(path.rsplit("/", 1)[-1].split(".")[0])
-    words = set(re.findall(r"[A-Za-z_]\w*", _IMPORT_STATEMENT.sub("", block)))
-    return bool(names & words)
+def _code_words(text: str) -> set[str]:
+    """The identifiers of ``text`` outside its import statements."""
+    return set(re.findall(r"[A-Za-z_]\w*", _IMPORT_STATEMENT.sub("", text)))
 
 
 def _fence_len(text: str) -> int:
@@ -386,7 +401,8 @@ def _fill(
     included: list[str] = []
     seen: set[str] = set()
     contents: dict[str, str] = {}
-    shown: dict[str, str] = {}
+    shown_words: dict[str, set[str]] = {}  # of the files whose small imports are offered early
+    small = _SmallImports(reader)
     used = 0
 
     def offer(path: str, tier: int, detail: str = "") -> None:
@@ -395,7 +411,7 @@ def _fill(
             return
         left = room - used - 2
         early = detail.startswith(_EARLY)
-        if early and not _used_by(reader, path, shown.get(detail[len(_EARLY):], "")):
+        if early and not small.used(path, shown_words.get(detail[len(_EARLY):], set())):
             return  # offered again later, as an ordinary import
         seen.add(path)
         truncate = tier < EXPLICIT
@@ -410,14 +426,15 @@ def _fill(
         )
         if truncate and tier < T_DEFINES and (not f.complete or len(f.text) > limit):
             # leave room for the small modules it uses, shown right after it
-            limit -= _room_for_imports(reader, index, path, f.text, limit)
+            limit -= small.room(index, path, f.text, limit)
         block = _render(path, reason, f, limit, truncate, ev)
         if block is None:
             return
         blocks.append(block)
         included.append(path)
         contents[path] = f.text
-        shown[path] = block
+        if tier < T_DEFINES:
+            shown_words[path] = _code_words(block)
         used += len(block) + 2
 
     for path, tier, detail in _candidates(index, explicit, included, contents, task_text):
