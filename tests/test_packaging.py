@@ -34,7 +34,7 @@ INPUT_ENV = {
     "mem0_host": "MEM0_HOST",
     "allowed_bot_ids": "RATCHET_ALLOWED_BOT_IDS",
 }
-OUTPUTS = ("outcome", "score", "pr_number", "pr_url", "branch")
+OUTPUTS = ("outcome", "score", "pr_number", "pr_url", "branch", "cost", "task_cost")
 PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
 
 

@@ -34,7 +34,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("ratchet.commands.run", "cmd_run"),
     "action": ("ratchet.commands.action", "cmd_action"),
     "history": ("ratchet.commands.history", "cmd_history"),
-    "forget": ("ratchet.commands.history", "cmd_forget"),
+    "status": ("ratchet.commands.steer", "cmd_status"),
+    "forget": ("ratchet.commands.steer", "cmd_forget"),
+    "stop": ("ratchet.commands.steer", "cmd_control"),
+    "resume": ("ratchet.commands.steer", "cmd_control"),
     "memory": ("ratchet.commands.memory", "cmd_import_ledger"),
     "doctor": ("ratchet.commands.doctor", "cmd_doctor"),
     "demo": ("ratchet.commands.demo", "cmd_demo"),
@@ -55,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run(sub)
     _add_action(sub)
     _add_history(sub)
+    _add_status(sub)
     _add_forget(sub)
+    _add_control(sub)
     _add_memory(sub)
     _add_doctor(sub)
     _add_demo(sub)
@@ -126,16 +131,48 @@ def _add_history(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print a JSON list of records")
 
 
+def _add_status(sub: Any) -> None:
+    p = sub.add_parser(
+        "status",
+        help="a task's attempts, budget and cost, flaky tests, paused or not",
+        description="What `/agent status` replies: the task's attempts, what was kept, "
+        "ideas that failed, reviewers' feedback in force, budget used and left, cost so far, "
+        "the repository's known flaky tests, and whether the task is paused.",
+    )
+    _add_repo(p)
+    _add_task(p)
+
+
+def _add_task(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--task", dest="task_key", metavar="KEY",
+        help="the task key (default: the key of `task` in the config)",
+    )  # fmt: skip
+
+
 def _add_forget(sub: Any) -> None:
     p = sub.add_parser(
         "forget",
-        help="delete remembered attempts",
-        description="Delete remembered records (of one task, or all of this "
-        "repository's). Asks for --yes.",
+        help="stop an attempt (or all) from shaping prompts; --purge deletes records",
+        description="`ratchet forget --task KEY N` (or `all`): attempt N (or everything "
+        "the task remembered so far) stops shaping prompts and the repeat guard, as "
+        "`/agent forget N` does; a forget record says who asked, and history keeps "
+        "everything. `--purge --yes` deletes records for good instead (of one task, or "
+        "all of this repository's).",
     )
     _add_repo(p)
-    p.add_argument("--task", dest="task_key", metavar="KEY", help="only this task key")
-    p.add_argument("--yes", action="store_true", help="really delete")
+    _add_task(p)
+    p.add_argument("target", nargs="?", metavar="N|all", help="the attempt number, or all")
+    p.add_argument("--purge", action="store_true", help="delete records for good")
+    p.add_argument("--yes", action="store_true", help="with --purge: really delete")
+
+
+def _add_control(sub: Any) -> None:
+    for name, what in (("stop", "pause a task (schedule, reviews and /agent next do nothing)"),
+                       ("resume", "resume a paused task")):  # fmt: skip
+        p = sub.add_parser(name, help=what, description=what[0].upper() + what[1:] + ".")
+        _add_repo(p)
+        _add_task(p)
 
 
 def _add_memory(sub: Any) -> None:

@@ -14,7 +14,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ratchet.core import keys
+from ratchet.core import keys, money
 from ratchet.errors import ConfigError
 
 CONFIG_PATH = ".github/ratchet.yml"
@@ -23,9 +23,20 @@ DEFAULT_TRIGGER = "/agent next"
 
 
 class Budget(BaseModel):
+    """What one task may spend in all, over every run (``budget:`` in the config)."""
+
     model_config = ConfigDict(extra="forbid")
     attempts: int = Field(default=30, ge=1, le=10_000)
     tokens: int = Field(default=2_000_000, ge=1_000)
+    usd: float | None = Field(default=None, gt=0, le=100_000)  # None: no money limit
+
+
+class Price(BaseModel):
+    """US dollars per million tokens (``pricing: {<model>: {input: ..., output: ...}}``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    input: float = Field(ge=0, le=1_000)
+    output: float = Field(ge=0, le=1_000)
 
 
 class RepoConfig(BaseModel):
@@ -48,6 +59,9 @@ class RepoConfig(BaseModel):
     junit_path: str | None = None
     prepared_paths: list[str] = Field(default_factory=list, max_length=50)
     api: Literal["native", "openai"] = "native"
+    pricing: dict[str, Price] = Field(default_factory=dict, max_length=50)
+    #: a known flaky test drops off the list after passing in this many evaluated runs
+    flaky_forget_after: int = Field(default=10, ge=1, le=1_000)
 
     @field_validator("score_command")
     @classmethod
@@ -74,6 +88,9 @@ _HINTS = {
     "string_type": "write a string (quote it in YAML)",
     "list_type": 'write a YAML list, e.g. ["docs/**"]',
     "dict_type": "write a mapping, e.g. {{attempts: 20}}",
+    "float_parsing": "write a number, e.g. 2.50",
+    "greater_than": "write a number above 0",
+    "greater_than_equal": "write a number of at least the minimum",
 }
 
 
@@ -128,6 +145,17 @@ class Settings:
     @property
     def protected_paths(self) -> list[str] | None:
         return self.config.protected_paths
+
+    @property
+    def rate(self) -> money.Rate | None:
+        """The model's price (the config's ``pricing``, else the defaults), None if unknown."""
+        table = {name: money.Rate(p.input, p.output) for name, p in self.config.pricing.items()}
+        return money.rate_for(self.model, table)
+
+    @property
+    def limits(self) -> money.Limits:
+        b = self.config.budget
+        return money.Limits(attempts=b.attempts, tokens=b.tokens, usd=b.usd)
 
 
 def check_task_key(key: str) -> str:

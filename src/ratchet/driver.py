@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ratchet.config import Settings
-from ratchet.core import iteration, keys
+from ratchet.core import flaky, iteration, keys, money, steering
 from ratchet.core.iteration import Result
 from ratchet.core.outcome import Outcome, Phase
-from ratchet.errors import EditError, ModelError, ModelReplyError
+from ratchet.errors import BudgetExceeded, EditError, ModelError, ModelReplyError
 from ratchet.evaluate.report import SuiteRun, Verdict
 from ratchet.evaluate.testbed import TestBed
 from ratchet.memory.base import MemoryStore
@@ -50,6 +50,8 @@ class _Attempt:
     usage: Usage = field(default_factory=Usage)
     asked: tuple[str, ...] = ()
     title: str = ""
+    flaky: tuple[str, ...] = ()  # known flaky tests: left out of the verdict both ways
+    stopped: str = ""  # why the iteration ended before a model call (a budget)
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ class _Chosen:
     proposal: Proposal
     changes: Changes
     patch_sha256: str
-    tokens: int
+    usage: Usage
 
 
 @dataclass
@@ -79,38 +81,43 @@ class Driver:
         from ratchet.workspace.patch import unified_diff
 
         s = self.settings
-        history, related = self._recall()
-        step = iteration.plan(
-            history,
-            task_key=s.task_key,
-            attempts=s.config.budget.attempts,
-            tokens=s.config.budget.tokens,
-        )
-        if isinstance(step, iteration.Exhausted):
-            return Result(
-                task=s.task_key, branch=self.branch, outcome=iteration.BUDGET, detail=step.detail
-            )
+        history, related, known = self._recall()
+        step = iteration.plan(history, task_key=s.task_key, limits=s.limits, rate=s.rate)
+        if isinstance(step, iteration.Stop):
+            self.reporter.info(step.detail)
+            return Result(task=s.task_key, branch=self.branch, outcome=step.outcome,
+                          detail=step.detail)  # fmt: skip
+        in_force = steering.in_force(history)
 
         base_sha = gitops.base_ref(self.repo, s.base_branch or "main", s.base_remote)
         tip = gitops.ensure_branch(self.repo, self.branch, base_sha)
         wt = gitops.worktree(self.repo, self.branch, s.task_key)
-        base_run = self.testbed.baseline(tip)
+        raw_base = self.testbed.baseline(tip)
+        ignore = frozenset(k.test for k in known)
+        base_run = flaky.without(raw_base, ignore)
+        assert base_run is not None
         att = _Attempt(step.attempt, suite_score(base_run))
+        att.flaky = flaky.observed([] if self.testbed.cached else [raw_base], (), ignore)
         self.reporter.info(
             f"tests on {self.branch}: {base_run.passed} passed, "
             f"{base_run.failed + base_run.errors} failing (score {att.score_before}; "
             f"{iteration.evidence_words(base_run)})"
+            + (f"; {len(ignore)} known flaky test(s) not counted" if ignore else "")
         )
 
-        chosen = self._propose(att, wt, history, related, base_run, step.hinted)
+        chosen = self._propose(att, wt, in_force, related, base_run, step.hinted, history)
         if chosen is None:
             return self._result(att)
-        cand, rerun = self.testbed.candidate(tip, chosen.changes, base_run)
+        raw_cand, raw_rerun = self.testbed.candidate(tip, chosen.changes, base_run, ignore)
+        cand, rerun = flaky.without(raw_cand, ignore), flaky.without(raw_rerun, ignore)
+        assert cand is not None
         verdict = judge(base_run, cand, rerun)
         self.reporter.info(f"verdict: {verdict.outcome} — {verdict.reason}")
+        att.flaky = tuple(sorted(set(att.flaky) | set(
+            flaky.observed([raw_cand, raw_rerun], verdict.flaky, ignore))))[:flaky.MAX_PER_RECORD]
         rec = self._record(
             att, verdict.outcome, proposal=chosen.proposal, patch_sha256=chosen.patch_sha256,
-            files=tuple(sorted(chosen.changes)), tokens=chosen.tokens,
+            files=tuple(sorted(chosen.changes)), usage=chosen.usage,
             score_before=verdict.score_before, score_after=verdict.score_after,
             failing=tuple(cand.failing[:50]), detail=verdict.reason,
         )  # fmt: skip
@@ -128,16 +135,24 @@ class Driver:
             test_output=cand.output,
         )
 
-    def _recall(self) -> tuple[list[MemoryRecord], list[MemoryRecord]]:
-        """The task's history, and related records of other tasks."""
+    def _recall(self) -> tuple[list[MemoryRecord], list[MemoryRecord], list[flaky.Known]]:
+        """The task's history, related records of other tasks, and the repository's known
+        flaky tests."""
         s, rep = self.settings, self.reporter
         rep.phase("recalling memory", Phase.RECALL)
         history = self.store.records(s.task_key)
-        related = [r for r in self.store.search(s.task_text, 5) if r.task != s.task_key]
+        related = [
+            r for r in self.store.search(s.task_text, 5)
+            if r.task != s.task_key and r.kind in ("attempt", "feedback", "outcome")
+        ]  # fmt: skip
+        known = flaky.known_flaky(self.store.records(None), s.config.flaky_forget_after)
         rep.end_phase()
         for line in iteration.memory_lines(history):
             rep.info(line)
-        return history, related
+        if known:
+            rep.info("known flaky tests (not counted): " + ", ".join(k.test for k in known[:5])
+                     + (f", +{len(known) - 5} more" if len(known) > 5 else ""))  # fmt: skip
+        return history, related, known
 
     # -- propose: at most ROUNDS rounds, plus one to see the code the model asked for ----------
     def _propose(
@@ -148,15 +163,20 @@ class Driver:
         related: list[MemoryRecord],
         base_run: SuiteRun,
         hinted: tuple[str, ...],
+        everything: list[MemoryRecord],
     ) -> _Chosen | None:
-        """The change to evaluate, or None when the iteration ends without one (recorded)."""
+        """The change to evaluate, or None when the iteration ends without one (recorded).
+        ``history`` is what is in force (not forgotten); ``everything`` counts the budget."""
         from ratchet.memory.digest import build_digest
+        from ratchet.model.guard import BudgetedModel
 
         s = self.settings
         digest = build_digest(history, related)
         budget = iteration.context_budget(s.task_text, digest, base_run.output)
         context = _Context(wt, gitops.ls_files(wt), s.task_text, base_run, hinted, budget)
-        model = self.model_factory(history)
+        model = BudgetedModel(
+            self.model_factory(history), money.spent(everything), s.limits, s.rate
+        )
         note, rounds, done, carry = "", iteration.ROUNDS, 0, Usage()
         while done < rounds:
             done += 1
@@ -188,7 +208,7 @@ class Driver:
             self.reporter.info("the model asks to see: " + ", ".join(decision.items))
             return decision.note
         att.usage = att.usage + answer.usage
-        self._record(att, Outcome.INVALID, tokens=answer.usage.total_tokens, detail=decision.detail)
+        self._record(att, Outcome.INVALID, usage=answer.usage, detail=decision.detail)
         self.reporter.warn("the model asked for more code twice; nothing was tested")
         return None
 
@@ -199,11 +219,11 @@ class Driver:
         proposes nothing (recorded), or the note for another round (refused, recorded)."""
         from ratchet.workspace.patch import patch_sha256
 
-        rep, tokens = self.reporter, answer.usage.total_tokens
+        rep, usage = self.reporter, answer.usage
         if isinstance(answer.answer, NoChange):
             att.title = ""
             rep.info(f"the model proposes no change: {answer.answer.reason}")
-            self._record(att, Outcome.NO_CHANGE, detail=answer.answer.reason, tokens=tokens)
+            self._record(att, Outcome.NO_CHANGE, detail=answer.answer.reason, usage=usage)
             return None
         assert isinstance(answer.answer, Proposal)
         proposal = answer.answer
@@ -215,7 +235,7 @@ class Driver:
             rep.info(f"edit refused ({exc.category}): {str(exc).splitlines()[0]}")
             files = tuple(sorted({e.path for e in proposal.edits}))
             self._record(
-                att, Outcome.INVALID, proposal=proposal, detail=str(exc), tokens=tokens, files=files
+                att, Outcome.INVALID, proposal=proposal, detail=str(exc), usage=usage, files=files
             )
             att.number += 1
             return iteration.unusable_note(str(exc))
@@ -230,12 +250,12 @@ class Driver:
                 proposal=proposal,
                 patch_sha256=sha,
                 files=tuple(sorted(changes)),
-                tokens=tokens,
+                usage=usage,
                 detail=verdict.detail,
             )
             att.number += 1
             return verdict.note
-        return _Chosen(proposal, changes, sha, tokens)
+        return _Chosen(proposal, changes, sha, usage)
 
     def _ask(
         self,
@@ -267,20 +287,26 @@ class Driver:
             answer = ask(model, messages)
         except ModelError as exc:
             rep.end_phase(ok=False)
-            tokens = _usage_total(model) - spent_before
-            att.usage = att.usage + Usage(completion_tokens=tokens)
+            usage = _usage_total(model) - spent_before
+            att.usage = att.usage + usage
+            if isinstance(exc, BudgetExceeded):
+                rep.warn(str(exc))
+                att.stopped = str(exc)
+                if usage.total_tokens:  # the first reply was unusable; its repair call was not
+                    self._record(att, Outcome.INVALID, usage=usage, detail=f"unusable reply; {exc}")
+                return None
             if isinstance(exc, ModelReplyError):
                 # the model answered, but not usably even after the repair call: a completed
                 # attempt with outcome "invalid", not an infrastructure failure
                 self._record(
                     att,
                     Outcome.INVALID,
-                    tokens=tokens,
+                    usage=usage,
                     detail=f"unusable reply after the repair call: {exc}",
                 )
                 rep.warn(f"{exc}" + (f" — {exc.hint}" if exc.hint else ""))
                 return None
-            self._record(att, Outcome.ERROR, tokens=tokens, detail=f"{type(exc).__name__}: {exc}")
+            self._record(att, Outcome.ERROR, usage=usage, detail=f"{type(exc).__name__}: {exc}")
             raise
         rep.end_phase()
         return answer
@@ -307,9 +333,11 @@ class Driver:
         outcome: Outcome | str,
         *,
         proposal: Proposal | None = None,
+        usage: Usage | None = None,
         **fields: object,
     ) -> MemoryRecord:
         fields.setdefault("score_before", att.score_before)
+        u = usage or Usage()
         rec = iteration.attempt_record(
             task=self.settings.task_key,
             branch=self.branch,
@@ -320,6 +348,11 @@ class Driver:
             title=proposal.title if proposal else "",
             rationale=proposal.rationale if proposal else "",
             asked=att.asked,
+            tokens=u.total_tokens,
+            tokens_in=u.prompt_tokens,
+            tokens_out=u.completion_tokens,
+            cost_usd=money.cost_of(u.prompt_tokens, u.completion_tokens, self.settings.rate),
+            flaky=att.flaky,
             **fields,  # type: ignore[arg-type]
         )
         stored = self.store.add(rec)
@@ -370,6 +403,8 @@ class Driver:
             commit=commit,
             diff=diff,
             test_output=test_output,
+            stopped=att.stopped,
+            rate=self.settings.rate,
         )
 
 
@@ -402,10 +437,10 @@ class _Context:
         return self._cache[needed]
 
 
-def _usage_total(model: object) -> int:
-    """Tokens a model client has counted so far (0 for clients that do not count)."""
+def _usage_total(model: object) -> Usage:
+    """What a model client has counted so far (nothing for clients that do not count)."""
     usage = getattr(model, "usage_total", None)
-    return usage.total_tokens if isinstance(usage, Usage) else 0
+    return usage if isinstance(usage, Usage) else Usage()
 
 
 def _refuse_known_secrets(changes: Changes) -> None:

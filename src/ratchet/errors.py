@@ -9,7 +9,8 @@
     │   ├── ModelAuthError       key or region wrong (fail fast)
     │   ├── ModelRequestError    the request itself was refused (2013, 1026, …): a bug or bad input
     │   ├── ModelUnavailable     retries exhausted, deadline passed, balance/plan/quota
-    │   └── ModelReplyError      the reply stayed malformed or truncated after the repair call
+    │   ├── ModelReplyError      the reply stayed malformed or truncated after the repair call
+    │   └── BudgetExceeded       a call was not started: it could pass a budget of the task
     ├── EditError                an edit was refused; ``str(e)`` is written for the model
     ├── EvalError                the test command could not be started at all
     ├── JUnitError               a test report could not be read (also a ValueError)
@@ -124,3 +125,7 @@ class MemoryStoreError(RatchetError):
 class Mem0ConfigError(MemoryStoreError):
     """The key was rejected or the host is not the Mem0 platform API: retrying or journaling
     will not help; the user must fix MEM0_API_KEY / MEM0_HOST."""
+
+
+class BudgetExceeded(ModelError):
+    """A model call was not started: by its estimate it would pass a budget of the task."""

@@ -3,7 +3,11 @@
 Events:
 - ``schedule`` / ``workflow_dispatch``: iterate on the configured task.
 - ``issue_comment`` created, starting with the trigger phrase: on an issue → task ``issue-<N>``;
-  on a pull request → continue that PR's task (resolved later from its head branch).
+  on a pull request → continue that PR's task (resolved later from its head branch). A comment
+  starting with another command of the phrase's base (``/agent status|forget|stop|resume|help``,
+  see ``core/steering.py``) is a ``command``; so is a command shown only in a quote or code
+  (``quoted``: not run, the writer is told why) and a command added by editing a comment
+  (``edited``: not run either).
 - ``pull_request_review`` submitted on a Ratchet PR: remember it; ``changes_requested`` also
   iterates.
 - ``pull_request`` closed on a Ratchet PR: remember merged (accepted) or closed (rejected).
@@ -16,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ratchet.core import keys
+from ratchet.core import keys, steering
 
 
 @dataclass(frozen=True)
@@ -28,7 +32,7 @@ class Actor:
 
 @dataclass(frozen=True)
 class Intent:
-    action: str  # "iterate" | "feedback" | "closed"
+    action: str  # "iterate" | "feedback" | "closed" | "command"
     event: str
     actor: Actor | None  # None for schedule (no outside actor)
     task_key: str | None = None  # None: resolve from the PR head branch or the config
@@ -43,6 +47,8 @@ class Intent:
     head_sha: str = ""
     needs_permission: bool = True
     also_iterate: bool = False  # a review asking for changes: record it, then iterate
+    #: the command (action "command"); verb "quoted"/"edited" for one that is not run
+    command: steering.Command | None = None
 
 
 @dataclass(frozen=True)
@@ -110,31 +116,7 @@ def parse_event(event: str, payload: Mapping[str, Any], trigger_phrase: str) -> 
         return Intent(action="iterate", event=event, actor=sender, needs_permission=False)
 
     if event == "issue_comment":
-        if action != "created":
-            return Skip(f"issue_comment {action!r}: only new comments trigger Ratchet")
-        comment = payload.get("comment") if isinstance(payload.get("comment"), Mapping) else None
-        issue = payload.get("issue") if isinstance(payload.get("issue"), Mapping) else None
-        if comment is None or issue is None or _int(issue.get("number")) is None:
-            return Skip("issue_comment payload without comment or issue")
-        body = comment.get("body") if isinstance(comment.get("body"), str) else ""
-        instructions = match_trigger(body, trigger_phrase)
-        if instructions is None:
-            return Skip(f"the comment does not start with {trigger_phrase!r}")
-        author = _actor(comment.get("user")) or sender
-        if author is None:
-            return Skip("the comment has no author")
-        number = issue["number"]
-        is_pr = isinstance(issue.get("pull_request"), Mapping)
-        return Intent(
-            action="iterate",
-            event=event,
-            actor=author,
-            task_key=None if is_pr else f"issue-{number}",
-            issue_number=None if is_pr else number,
-            pr_number=number if is_pr else None,
-            comment_id=_int(comment.get("id")),
-            instructions=instructions[:4000],
-        )
+        return _comment(payload, action, sender, trigger_phrase)
 
     if event in ("pull_request_review", "pull_request"):
         pr = (
@@ -186,4 +168,47 @@ def parse_event(event: str, payload: Mapping[str, Any], trigger_phrase: str) -> 
         )
 
     return Skip(f"event {event!r} is not handled by Ratchet")
+
+
+def _comment(
+    payload: Mapping[str, Any], action: Any, sender: Actor | None, trigger_phrase: str
+) -> Intent | Skip:
+    """An ``issue_comment`` event: the next change, a command, or a Skip."""
+    if action not in ("created", "edited"):
+        return Skip(f"issue_comment {action!r}: only new comments trigger Ratchet")
+    comment = payload.get("comment") if isinstance(payload.get("comment"), Mapping) else None
+    issue = payload.get("issue") if isinstance(payload.get("issue"), Mapping) else None
+    if comment is None or issue is None or _int(issue.get("number")) is None:
+        return Skip("issue_comment payload without comment or issue")
+    body = comment.get("body") if isinstance(comment.get("body"), str) else ""
+    command = steering.parse_command(body, trigger_phrase)
+    if action == "edited":
+        before = _mapping(_mapping(_mapping(payload.get("changes")).get("body"))).get("from")
+        was = steering.parse_command(before, trigger_phrase) if isinstance(before, str) else None
+        if command is None or was is not None:
+            return Skip("issue_comment 'edited': only new comments trigger Ratchet")
+        author = sender  # who edited it in
+        command = steering.Command("edited", body.strip()[:80])
+    else:
+        author = _actor(comment.get("user")) or sender
+        if command is None:
+            shown = steering.quoted_command(body, trigger_phrase)
+            if shown is None:
+                return Skip(f"the comment does not start with {trigger_phrase!r}")
+            command = steering.Command("quoted", shown)
+    if author is None:
+        return Skip("the comment has no author")
+    number = issue["number"]
+    is_pr = isinstance(issue.get("pull_request"), Mapping)
+    return Intent(
+        action="iterate" if command.verb == steering.NEXT else "command",
+        event="issue_comment",
+        actor=author,
+        task_key=None if is_pr else f"issue-{number}",
+        issue_number=None if is_pr else number,
+        pr_number=number if is_pr else None,
+        comment_id=_int(comment.get("id")),
+        instructions=command.argument[:4000] if command.verb == steering.NEXT else "",
+        command=None if command.verb == steering.NEXT else command,
+    )
 

@@ -15,7 +15,11 @@ from datetime import UTC, datetime
 from ratchet.core.outcome import Outcome
 
 SCHEMA = 1
-KINDS = ("attempt", "feedback", "outcome")
+#: attempt: one try and its verdict; feedback: a review; outcome: the PR merged or closed;
+#: forget: a writer asked that an attempt (``attempt`` N) or all of the task (0) stop shaping
+#: prompts and the repeat guard; control: the task was paused or resumed (``outcome``)
+KINDS = ("attempt", "feedback", "outcome", "forget", "control")
+PAUSED, RESUMED = "paused", "resumed"
 OUTCOMES = tuple(Outcome)
 
 _MAX_FIELD = 2000
@@ -45,6 +49,11 @@ class MemoryRecord:
     run_id: str = ""
     created_at: str = field(default_factory=now_iso)
     tokens: int = 0
+    tokens_in: int = 0  # prompt tokens (of ``tokens``); 0 in records older than the split
+    tokens_out: int = 0  # completion tokens
+    cost_usd: float | None = None  # what the attempt's calls cost; None when unpriced
+    flaky: tuple[str, ...] = ()  # tests seen failing and then passing (or known flaky, failing)
+    actor: str = ""  # who asked (forget/control records, and commands)
     schema: int = SCHEMA
     id: str = ""  # assigned by the store; not part of the metadata
 
@@ -75,6 +84,11 @@ class MemoryRecord:
                 text += f" Note: {self.detail[:300]}"
         elif self.kind == "feedback":
             text = f"Feedback on task {self.task}: {self.detail[:600]}"
+        elif self.kind == "forget":
+            what = f"attempt {self.attempt}" if self.attempt else "all earlier attempts"
+            text = f"Task {self.task}: {what} forgotten at the request of {self.actor or '-'}."
+        elif self.kind == "control":
+            text = f"Task {self.task} {self.outcome} by {self.actor or '-'}."
         else:
             text = f"Task {self.task} pull request outcome: {self.outcome}. {self.detail[:300]}"
         return f"{text} [run {self.run_id or '-'} at {self.created_at}]"
@@ -100,6 +114,11 @@ class MemoryRecord:
             "run_id": self.run_id,
             "created_at": self.created_at,
             "tokens": self.tokens,
+            "tokens_in": self.tokens_in,
+            "tokens_out": self.tokens_out,
+            "cost_usd": self.cost_usd,
+            "flaky": ",".join(self.flaky)[:_MAX_FIELD],
+            "actor": self.actor[:100],
             "schema": self.schema,
         }
 
@@ -131,6 +150,11 @@ class MemoryRecord:
             run_id=_str(meta.get("run_id"))[:100],
             created_at=_str(meta.get("created_at"))[:40] or "1970-01-01T00:00:00Z",
             tokens=_int(meta.get("tokens"), 0) or 0,
+            tokens_in=_int(meta.get("tokens_in"), 0) or 0,
+            tokens_out=_int(meta.get("tokens_out"), 0) or 0,
+            cost_usd=_float(meta.get("cost_usd")),
+            flaky=_list(meta.get("flaky")),
+            actor=_str(meta.get("actor"))[:100],
             schema=_int(meta.get("schema"), SCHEMA) or SCHEMA,
             id=str(id),
         )
@@ -155,6 +179,16 @@ def _int(v: object, default: int | None) -> int | None:
         except ValueError:
             return default
     return default
+
+
+def _float(v: object) -> float | None:
+    if isinstance(v, bool) or v is None or v == "":
+        return None
+    try:
+        f = float(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return f if f >= 0 and f == f and f != float("inf") else None
 
 
 def _list(v: object) -> tuple[str, ...]:

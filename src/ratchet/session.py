@@ -102,7 +102,7 @@ def build_settings(
     command, source = _test_command(opts, cfg, root, need_task)
 
     model = opts.model or env.model or cfg.model or DEFAULT_MODEL
-    return Settings(
+    settings = Settings(
         repo=root,
         task_text=task_text,
         task_key=key,
@@ -121,6 +121,13 @@ def build_settings(
         iterations=opts.iterations,
         base_remote=opts.remote_base,
     )
+    if cfg.budget.usd is not None and settings.rate is None:
+        raise ConfigError(
+            f"budget.usd is set, but model {model!r} has no price, so its cost is unknown",
+            f"add its price to {CONFIG_PATH}, e.g. pricing: {{{model}: {{input: 0.30, "
+            "output: 1.20}} (US dollars per million tokens), or remove budget.usd",
+        )
+    return settings
 
 
 def _test_command(

@@ -51,6 +51,13 @@ class Usage:
             self.reasoning_tokens + other.reasoning_tokens,
         )
 
+    def __sub__(self, other: Usage) -> Usage:
+        return Usage(
+            max(self.prompt_tokens - other.prompt_tokens, 0),
+            max(self.completion_tokens - other.completion_tokens, 0),
+            max(self.reasoning_tokens - other.reasoning_tokens, 0),
+        )
+
 
 @dataclass(frozen=True)
 class Completion:

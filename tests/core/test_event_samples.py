@@ -49,9 +49,19 @@ def test_an_ordinary_comment_is_not_a_command(name: str) -> None:
 
 
 def test_an_edited_comment_never_triggers_even_with_the_phrase() -> None:
+    # a command edited into a comment is not run; the editor (if a writer) is told why
     payload = sample("issue_comment.edited", comment__body="/agent next")
+    intent = parse_event("issue_comment", payload, TRIGGER)
+    assert isinstance(intent, Intent) and intent.action == "command"
+    assert intent.command is not None and intent.command.verb == "edited"
+    assert intent.actor is not None and intent.actor.login == payload["sender"]["login"]
+    # editing a comment that already held a command (a typo fix) is silent
+    payload["changes"] = {"body": {"from": "/agent stop"}}
     skip = parse_event("issue_comment", payload, TRIGGER)
     assert isinstance(skip, Skip) and "only new comments" in skip.reason
+    # and an edit that adds no command is not Ratchet's business
+    payload = sample("issue_comment.edited", comment__body="thanks!")
+    assert isinstance(parse_event("issue_comment", payload, TRIGGER), Skip)
 
 
 def test_a_comment_on_a_pull_request_resolves_its_task_from_the_head_branch() -> None:

@@ -47,7 +47,7 @@ def test_issue_comment_on_pr_resolves_later() -> None:
 
 
 @pytest.mark.parametrize("payload", [comment_event("thanks!"), comment_event("/agent next",
-                                                                              action="edited")])
+                                                                              action="deleted")])
 def test_irrelevant_comments_skip(payload: dict[str, Any]) -> None:
     assert isinstance(parse_event("issue_comment", payload, "/agent next"), Skip)
 

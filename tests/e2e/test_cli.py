@@ -43,7 +43,8 @@ def test_version_and_help_everywhere(tmp_path: Path) -> None:
     env = ratchet_env(tmp_path / "h")
     out = run_ratchet(["--version"], env)
     assert out.returncode == 0 and re.match(r"ratchet \d+\.\d+\.\d+", out.stdout)
-    for cmd in ("run", "action", "history", "forget", "doctor", "demo", "memory"):
+    for cmd in ("run", "action", "history", "status", "forget", "stop", "resume", "doctor",
+                "demo", "memory"):
         out = run_ratchet([cmd, "--help"], env)
         assert out.returncode == 0 and "usage: ratchet" in out.stdout, cmd
     mod = subprocess.run(
@@ -76,11 +77,26 @@ def test_history_table_json_and_forget(repo: Path, tmp_path: Path) -> None:
         "created_at",
     ):
         assert field in data[0]
-    refused = run_ratchet(["forget", "--repo", str(repo), "--task", "task-a"], env)
+    # forget without a target says what it needs; nothing changes
+    vague = run_ratchet(["forget", "--repo", str(repo), "--task", "task-a"], env)
+    assert vague.returncode == 1 and "attempt number or `all`" in vague.stderr
+    # forget N records who asked; the attempt stays in history, marked
+    soft = run_ratchet(["forget", "--repo", str(repo), "--task", "task-a", "1"], env)
+    assert soft.returncode == 0 and "Forgot attempt 1" in soft.stdout, soft.stderr
+    forgets = [r for r in store.records("task-a") if r.kind == "forget"]
+    assert [(r.attempt, r.actor.endswith("(ratchet CLI)")) for r in forgets] == [(1, True)]
+    table = run_ratchet(["history", "--repo", str(repo), "--task", "task-a"], env)
+    assert "(forgotten)" in table.stdout and "forget" in table.stdout
+    again = run_ratchet(["forget", "--repo", str(repo), "--task", "task-a", "1"], env)
+    assert again.returncode == 1 and "already forgotten" in again.stdout
+    # --purge deletes for good, and asks for --yes first
+    refused = run_ratchet(["forget", "--repo", str(repo), "--task", "task-a", "--purge"], env)
     assert refused.returncode == 2 and "--yes" in refused.stderr
-    assert len(store.records()) == 3
-    done = run_ratchet(["forget", "--repo", str(repo), "--task", "task-a", "--yes"], env)
-    assert done.returncode == 0 and "Deleted 2" in done.stdout
+    assert len(store.records()) == 4
+    done = run_ratchet(
+        ["forget", "--repo", str(repo), "--task", "task-a", "--purge", "--yes"], env
+    )
+    assert done.returncode == 0 and "Deleted 3" in done.stdout
     assert [r.task for r in store.records()] == ["task-b"]
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ratchet.config import DEFAULT_TRIGGER, Settings
-from ratchet.core import keys, publish
+from ratchet.core import flaky, keys, money, publish, steering, task_report
 from ratchet.core.iteration import Result
 from ratchet.environment import Environment
 from ratchet.errors import ConfigError, RatchetError
@@ -139,17 +139,58 @@ class Action:
         self.reporter.info(f"task {key} ({intent.event}); memory: {store.name}")
         if intent.action == "closed":
             return self._closed(intent, key, store, pr)
+        if intent.action == "command":
+            return self._command(intent, key, base_guess, store, trigger)
+        paused = steering.state_of(store.records(key))
         if intent.action == "feedback":
             self._feedback(intent, key, store)
-            if not intent.also_iterate:
-                self.status.post(
-                    phase=None,
-                    result=None,
-                    notice="Review remembered: the next iteration will take it into account.",
-                )
+            if not intent.also_iterate or paused.paused:
+                notice = "Review remembered: the next iteration will take it into account."
+                if paused.paused:
+                    notice += " The task is paused, so nothing was tried now."
+                self.status.post(phase=None, result=None, notice=notice)
                 self.outputs["outcome"] = "feedback"
                 return 0
+        if paused.paused:
+            return self._paused(intent, paused, trigger)
         return self._iterate(intent, key, base_guess, store, pr, trigger)
+
+    # -- steering -------------------------------------------------------------------------------
+    def _command(self, intent: Intent, key: str, base: str, store: Any, trigger: str) -> int:
+        """A command other than next: carried out over memory, answered in a new comment."""
+        from ratchet.commands.steer import Steerer
+        from ratchet.session import RunOptions, build_settings
+
+        assert intent.command is not None and intent.actor is not None
+        opts = RunOptions(repo=Path(self.repo.working_dir), task_key=key, default_base=base,
+                          remote_base=True, config_path=self.aenv.config or ".github/ratchet.yml")
+        settings = build_settings(opts, self.repo, self.env, need_task=False)
+        steerer = Steerer(store, settings, trigger, self._run_id(), self.redact)
+        reply = steerer.run(intent.command, intent.actor.login)
+        self._reply(intent, reply.text)
+        self.outputs["outcome"] = "command"
+        print(f"ratchet: {intent.command.verb} for task {key}"
+              + (" (refused)" if reply.refused else ""))  # fmt: skip
+        return 0
+
+    def _paused(self, intent: Intent, state: steering.TaskState, trigger: str) -> int:
+        base, _ = steering.command_base(trigger)
+        who = f" by {steering.who(state.paused_by)}" if state.paused_by else ""
+        msg = f"This task is paused{who}, so nothing was tried. `{base} resume` continues it."
+        if intent.comment_id is not None:
+            self._reply(intent, msg)
+        print(f"ratchet: {msg}")
+        self.outputs["outcome"] = "paused"
+        return 0
+
+    def _reply(self, intent: Intent, text: str) -> None:
+        number = intent.issue_number or intent.pr_number
+        if number is None:
+            return
+        body = self.redact(text)
+        if intent.actor is not None:
+            body = f"@{intent.actor.login}\n\n{body}"
+        self.gh.reply(number, body)
 
     def _checkout(self) -> tuple[str, Any]:
         """Open the workspace's repository, fetch the default branch, and read the config
@@ -342,29 +383,36 @@ class Action:
             status.post(phase="publish", result=None)
             self._push(root, result, branch, remote.sha, store)
         records = store.records(key)
+        account = task_report.Account.of(records, settings.limits, settings.rate)
         if publish.should_open_pr(result.commit, remote.sha, base_sha):
-            pr = self._upsert_pr(pr, key, branch, settings, result, records, trigger)
+            pr = self._upsert_pr(pr, key, branch, settings, result, records, trigger, account)
             if result.records and pr is not None:
                 try:
                     store.update(result.records[-1].replace(pr=pr.number))
                 except RatchetError as exc:
                     self.reporter.warn(f"could not add the PR number to memory: {exc}")
         summary = dict(publish.result_summary(result, pr.url if pr else None))
+        summary["cost"] = (
+            f"{money.usd(result.cost_usd)} this run · {account.cost_text()} for the task"
+        )
         status.pr_url = pr.url if pr else None
         status.post(phase=None, result=summary)
+        forget_after = settings.config.flaky_forget_after
+        known = flaky.known_flaky(store.records(None), forget_after)
+        sections = (
+            ("Budget", account.budget_line()),
+            ("Known flaky tests", "\n".join(task_report.flaky_lines(known, forget_after))),
+        )
         actions.append_summary(
             self.aenv.summary,
-            step_summary(
-                task_key=key,
-                result=summary,
-                records=records,
-                run_url=self.aenv.run_url,
-                redact=self.redact,
-            ),
-        )
+            step_summary(task_key=key, result=summary, records=records,
+                         run_url=self.aenv.run_url, redact=self.redact, sections=sections),
+        )  # fmt: skip
         self.outputs.update(
-            branch=branch, pr_number=pr.number if pr else None, pr_url=pr.url if pr else None
-        )
+            branch=branch, pr_number=pr.number if pr else None, pr_url=pr.url if pr else None,
+            cost=f"{result.cost_usd:.6f}" if result.cost_usd is not None else None,
+            task_cost=f"{account.spent.usd:.6f}" if settings.rate is not None else None,
+        )  # fmt: skip
 
     def _push(self, root: Path, result: Result, branch: str, lease: Any, store: Any) -> None:
         from ratchet.github.branch import push_with_lease
@@ -394,6 +442,7 @@ class Action:
         result: Any,
         records: list[MemoryRecord],
         trigger: str,
+        account: task_report.Account,
     ) -> Any:
         from ratchet.core.render import pr_body
 
@@ -407,6 +456,7 @@ class Action:
             run_url=self.aenv.run_url,
             trigger_phrase=trigger,
             redact=self.redact,
+            cost=f"{account.cost_text()} ({account.budget_line()})",
         )
         body += publish.pr_footer(key)
         title = publish.pr_title(settings.task_text, key, self.redact)

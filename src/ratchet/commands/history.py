@@ -1,11 +1,14 @@
-"""`ratchet history` and `ratchet forget`: what memory holds, and deleting it."""
+"""`ratchet history` (what memory holds, with what it cost) and `ratchet forget --purge`
+(deleting records for good; `ratchet forget N|all` only records a forget, see steer.py)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections.abc import Callable
 
+from ratchet.core import money, steering
 from ratchet.environment import Environment
 from ratchet.memory.base import MemoryStore
 from ratchet.progress import Reporter
@@ -31,6 +34,11 @@ JSON_FIELDS = (
     "run_id",
     "created_at",
     "tokens",
+    "tokens_in",
+    "tokens_out",
+    "cost_usd",
+    "flaky",
+    "actor",
     "schema",
 )
 
@@ -49,6 +57,7 @@ def record_json(r: MemoryRecord) -> dict[str, object]:
     d = {k: getattr(r, k) for k in JSON_FIELDS}
     d["files"] = list(r.files)
     d["failing"] = list(r.failing)
+    d["flaky"] = list(r.flaky)
     return d
 
 
@@ -71,11 +80,12 @@ def cmd_history(args: argparse.Namespace, env: Environment) -> int:
         )
         return 0
     tasks = sorted({r.task for r in records})
+    forgotten = _forgotten_by_task(records)
     title = f"Ratchet memory ({store.name})"
     if len(tasks) == 1:
         title += f" — task {tasks[0]}"
     table = Table(title=title, title_justify="left")
-    cols = ["#", "outcome", "score", "title / note", "commit", "when"]
+    cols = ["#", "outcome", "score", "title / note", "cost", "commit", "when"]
     if len(tasks) > 1:
         cols.insert(0, "task")
     for col in cols:
@@ -88,9 +98,10 @@ def cmd_history(args: argparse.Namespace, env: Environment) -> int:
         )
         row = [
             str(r.attempt) if r.kind == "attempt" else r.kind,
-            r.outcome,
+            r.outcome + (" (forgotten)" if forgotten(r) else ""),
             score,
             redact(r.title or r.detail[:80]),
+            money.usd(r.cost_usd) if r.cost_usd is not None else "",
             r.commit[:7],
             r.created_at[5:16].replace("T", " "),
         ]
@@ -98,10 +109,27 @@ def cmd_history(args: argparse.Namespace, env: Environment) -> int:
             row.insert(0, r.task)
         table.add_row(*row)
     console.print(table)
+    for task in tasks:
+        mine = [r for r in records if r.task == task]
+        spent = money.spent(mine)
+        console.print(
+            f"{task}: {spent.attempts} attempt(s), {spent.tokens:,} tokens, cost "
+            f"{money.usd(spent.usd)}"
+            + (f" (+{spent.unpriced_tokens:,} tokens without a price)" if spent.unpriced_tokens
+               else "")  # fmt: skip
+        )
     return 0
 
 
-def cmd_forget(args: argparse.Namespace, env: Environment) -> int:
+def _forgotten_by_task(records: list[MemoryRecord]) -> Callable[[MemoryRecord], bool]:
+    states = {
+        t: steering.state_of([r for r in records if r.task == t]) for t in {r.task for r in records}
+    }
+    return lambda r: steering.is_forgotten(r, states[r.task])
+
+
+def purge(args: argparse.Namespace, env: Environment) -> int:
+    """Delete records for good (``ratchet forget --purge``); asks for --yes."""
     redact = redactor_from_env(env)
     reporter = Reporter(redact=redact)
     store = _open(args, reporter, env)
@@ -113,7 +141,8 @@ def cmd_forget(args: argparse.Namespace, env: Environment) -> int:
     if not args.yes:
         print(
             f"ratchet: this would delete {len(records)} record(s) for {what} from {store.name} "
-            "memory; re-run with --yes to delete them",
+            "memory for good; re-run with --yes to delete them (`ratchet forget --task KEY N` "
+            "only stops attempt N from shaping prompts, and keeps the history)",
             file=sys.stderr,
         )
         return 2

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from ratchet.core import money, steering
 from ratchet.core.outcome import FAILED, KEPT, Outcome
 from ratchet.evaluate.report import SuiteRun, Verdict
 from ratchet.model.prompt import MAX_NOTE, MAX_OUTPUT, MAX_TASK, PROMPT_BUDGET, SYSTEM
@@ -22,8 +23,11 @@ from ratchet.types import Usage
 #: proposal rounds per iteration: the first ask, plus one after a repeat or an unusable edit
 #: (asking to see code does not use a round up)
 ROUNDS = 2
-#: the outcome of an iteration that made no attempt because a budget is used up
+#: the outcome of an iteration that made no attempt (or stopped before a model call) because a
+#: budget is used up
 BUDGET = "budget"
+#: the outcome of an iteration that did nothing because the task is paused (``/agent stop``)
+PAUSED = "paused"
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class Result:
     records: tuple[MemoryRecord, ...] = ()
     diff: str = ""
     test_output: str = ""  # the candidate suite's (capped) output
+    cost_usd: float | None = None  # what this iteration's model calls cost (None: unpriced)
 
 
 def result_of(
@@ -58,19 +63,24 @@ def result_of(
     commit: str = "",
     diff: str = "",
     test_output: str = "",
+    stopped: str = "",
+    rate: money.Rate | None = None,
 ) -> Result:
-    """The iteration's result: outcome, attempt, scores and detail are the last record's."""
+    """The iteration's result: outcome, attempt, scores and detail are the last record's,
+    unless it ``stopped`` before a model call (a budget): then the outcome is BUDGET."""
     last = records[-1] if records else None
+    u = usage or Usage()
     return Result(
         task=task,
         branch=branch,
         attempt=last.attempt if last else 0,
-        outcome=last.outcome if last else "",
+        outcome=BUDGET if stopped else (last.outcome if last else ""),
         score_before=last.score_before if last else score_before,
         score_after=last.score_after if last else None,
-        detail=last.detail if last else "",
+        detail=stopped or (last.detail if last else ""),
         records=tuple(records),
-        usage=usage or Usage(),
+        usage=u,
+        cost_usd=money.cost_of(u.prompt_tokens, u.completion_tokens, rate),
         title=title,
         verdict=verdict,
         commit=commit,
@@ -83,7 +93,10 @@ def result_of(
 
 
 @dataclass(frozen=True)
-class Exhausted:
+class Stop:
+    """No attempt this time: the task is paused, or a budget is used up."""
+
+    outcome: str  # PAUSED | BUDGET
     detail: str
 
 
@@ -94,17 +107,24 @@ class Go:
 
 
 def plan(
-    history: Sequence[MemoryRecord], *, task_key: str, attempts: int, tokens: int
-) -> Exhausted | Go:
-    """Whether the task may make another attempt within its budgets, and its number."""
-    done = [r for r in history if r.kind == "attempt"]
-    if len(done) >= attempts:
-        return Exhausted(f"the attempt budget ({attempts}) for task {task_key} is used up")
-    spent = sum(r.tokens for r in done)
-    if spent >= tokens:
-        return Exhausted(f"the token budget ({tokens}) is used up ({spent} spent)")
+    history: Sequence[MemoryRecord],
+    *,
+    task_key: str,
+    limits: money.Limits,
+    rate: money.Rate | None = None,
+) -> Stop | Go:
+    """Whether the task may make another attempt (not paused, within its budgets), and its
+    number. Forgotten attempts still count against the budgets; they hint no files."""
+    state = steering.state_of(history)
+    if state.paused:
+        by = f" by {state.paused_by}" if state.paused_by else ""
+        return Stop(PAUSED, f"task {task_key} is paused{by}; resume it to continue")
+    reason = money.exhausted(money.spent(history), limits, rate, task_key)
+    if reason is not None:
+        return Stop(BUDGET, reason)
     number = max((r.attempt for r in history), default=0) + 1
-    return Go(number, tuple(sorted({f for r in history for f in r.files})))
+    hinted = {f for r in steering.in_force(history) for f in r.files}
+    return Go(number, tuple(sorted(hinted)))
 
 
 def memory_lines(history: Sequence[MemoryRecord]) -> list[str]:

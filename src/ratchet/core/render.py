@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TypedDict
 
 from ratchet.core import keys
@@ -71,6 +71,7 @@ class ResultView(TypedDict, total=False):
     score_before: int | None
     score_after: int | None
     tokens: int | None
+    cost: str  # this run's cost and the task's, as text ("$0.0021 · $0.0143 for the task")
     commit: str
     branch: str
     pr_url: str | None
@@ -89,6 +90,8 @@ OUTCOME_LABELS: dict[str, tuple[str, str]] = {
     "error": ("❌", "error"),
     "accepted": ("🎉", "accepted"),
     "rejected": ("🚫", "rejected"),
+    "budget": ("💰", "budget used up"),
+    "paused": ("⏸️", "paused"),
 }
 
 #: outcome → what it means for the branch, in one clause
@@ -103,6 +106,8 @@ OUTCOME_MEANING: dict[str, str] = {
     "error": "the attempt failed before it could be evaluated",
     "accepted": "the pull request was merged",
     "rejected": "the pull request was closed without merging",
+    "budget": "a budget of the task is used up, so no change was tried",
+    "paused": "the task is paused, so nothing was tried",
 }
 
 #: the phases shown in the running status comment: (key, label)
@@ -191,11 +196,12 @@ def _attempts(records: Sequence[MemoryRecord]) -> list[MemoryRecord]:
 
 
 def attempt_table(records: Sequence[MemoryRecord], limit: int = 30, *,
-                  redact: Redact | None = None) -> str:
+                  redact: Redact | None = None, forgotten: Collection[int] = ()) -> str:
     """Return a Markdown table of the attempt records (newest last): number, outcome, score
-    before → after, title and short commit SHA. Only the newest ``limit`` rows are shown;
-    older ones are summarised by outcome in a line above the table. Records of other kinds
-    are ignored; with no attempt the result is a one-line note."""
+    before → after, title (struck through for ``forgotten`` attempt numbers) and short commit
+    SHA. Only the newest ``limit`` rows are shown; older ones are summarised by outcome in a
+    line above the table. Records of other kinds are ignored; with no attempt the result is a
+    one-line note."""
     redact = _redactor(redact)
     attempts = _attempts(records)
     if not attempts:
@@ -215,6 +221,8 @@ def attempt_table(records: Sequence[MemoryRecord], limit: int = 30, *,
     lines.append("|---:|---|---|---|---|")
     for r in shown:
         title = inline(r.title, redact, _CELL_TITLE_LIMIT) if r.title.strip() else "_(no title)_"
+        if r.attempt in forgotten:
+            title = f"~~{title}~~ (forgotten)"
         lines.append(
             f"| {r.attempt} | {outcome_label(r.outcome)} | {_score(r.score_before, r.score_after)}"
             f" | {title} | {_short_sha(r.commit)} |"
@@ -246,22 +254,13 @@ def score_chart(records: Sequence[MemoryRecord]) -> str:
 
 
 def _commands(trigger: str, redact: Redact) -> str:
-    t = code(trigger, redact, 60)
-    t_instr = code(f"{trigger} <instructions>", redact, 80)
+    from ratchet.core.task_report import command_lines
+
+    lines = [redact(x) for x in command_lines(trigger)]
     return "\n".join(
-        [
-            "<details><summary>Commands (people with write access)</summary>",
-            "",
-            f"- {t}: try the next change.",
-            f"- {t_instr}: steer the next change, e.g. what to try or avoid.",
-            "- Review the pull request and *request changes*: Ratchet remembers the review and"
-            " tries again.",
-            "- Close the pull request to reject the approach (it is remembered and not"
-            " proposed again); merge it to accept.",
-            "",
-            "</details>",
-        ]
-    )
+        ["<details><summary>Commands (people with write access)</summary>", "", *lines, "",
+         "</details>"]
+    )  # fmt: skip
 
 
 def _get_int(result: Mapping[str, object], key: str) -> int | None:
@@ -293,6 +292,7 @@ def pr_body(
     run_url: str | None,
     trigger_phrase: str,
     redact: Redact | None = None,
+    cost: str = "",
 ) -> str:
     """Return the body of the task's pull request: the hidden ``marker``, the task (quoted),
     the latest verdict and score, the attempt table, how to steer the PR, and the note that
@@ -311,7 +311,8 @@ def pr_body(
         quote(task_text or "(no task text)", redact),
         "",
         f"**Latest attempt:** {_verdict_line(latest_outcome) if latest_outcome else '–'}"
-        f"  \n**Score:** {_score(score_before, score_after)}",
+        f"  \n**Score:** {_score(score_before, score_after)}"
+        + (f"  \n**Cost so far:** {inline(cost, redact, 200)}" if cost else ""),
         "",
         "### Attempts",
         "",
@@ -371,6 +372,9 @@ def _result_block(result: Mapping[str, object], pr_url: str | None, redact: Reda
     tokens = _get_int(result, "tokens")
     if tokens is not None:
         facts.append(f"**Tokens:** {tokens:,}")
+    cost = _get_str(result, "cost")
+    if cost:
+        facts.append(f"**Cost:** {inline(cost, redact, 200)}")
     sha = _short_sha(result.get("commit"))
     branch = _get_str(result, "branch")
     if sha:
@@ -444,12 +448,16 @@ def step_summary(
     records: Sequence[MemoryRecord],
     run_url: str | None,
     redact: Redact | None = None,
+    sections: Sequence[tuple[str, str]] = (),
 ) -> str:
-    """Return the job summary: a heading, the result (as in the status comment), the attempt
-    table and the Mermaid score chart (omitted when no attempt has a score)."""
+    """Return the job summary: a heading, the result (as in the status comment), extra
+    ``sections`` (heading, Markdown), the attempt table and the Mermaid score chart (omitted
+    when no attempt has a score)."""
     redact = _redactor(redact)
     parts = [f"## 🔧 Ratchet · {code(_key(task_key), redact)}", ""]
     parts += _result_block(result, None, redact)
+    for heading, text in sections:
+        parts += ["", f"### {heading}", "", redact(text)]
     parts += ["", "### Attempts", "", attempt_table(records, redact=redact)]
     chart = score_chart(records)
     if chart:

@@ -38,6 +38,7 @@ class TestBed:
     sandbox: Sandbox | None = None
     world: World | None = None
     env: Mapping[str, str] | None = None  # the process's environment (default: the snapshot)
+    cached: bool = False  # the last baseline came from the cache (no new run)
 
     @property
     def command(self) -> str:
@@ -51,6 +52,7 @@ class TestBed:
         EvalError when the command cannot be found or the suite does not finish."""
         cache = self._cache()
         cached = cache.get(tip, self.cache_key)
+        self.cached = cached is not None
         if cached is not None:
             self.reporter.info(f"baseline for {tip[:10]} from cache")
             return cached
@@ -65,9 +67,15 @@ class TestBed:
         return run
 
     def candidate(
-        self, tip: str, changes: dict[str, tuple[str | None, str]], base_run: SuiteRun
+        self,
+        tip: str,
+        changes: dict[str, tuple[str | None, str]],
+        base_run: SuiteRun,
+        ignore: frozenset[str] = frozenset(),
     ) -> tuple[SuiteRun, SuiteRun | None]:
-        """The suite on ``tip`` plus ``changes``, and its re-run when the verdict needs one."""
+        """The suite on ``tip`` plus ``changes``, and its re-run when the verdict needs one.
+        Tests in ``ignore`` (known flaky) are never a reason to re-run."""
+        from ratchet.core.flaky import without
         from ratchet.evaluate.trees import exported
         from ratchet.evaluate.verdict import needs_rerun
         from ratchet.workspace.paths import write_changes
@@ -76,7 +84,9 @@ class TestBed:
             write_changes(tree, changes)
             self.reporter.phase("running the tests on the change", Phase.TEST)
             cand = self._suite(tree)
-            rerun = self._rerun(tree, base_run, cand) if needs_rerun(base_run, cand) else None
+            judged = without(cand, ignore)
+            assert judged is not None
+            rerun = self._rerun(tree, base_run, judged) if needs_rerun(base_run, judged) else None
             self.reporter.end_phase()
         return cand, rerun
 

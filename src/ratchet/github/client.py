@@ -305,6 +305,17 @@ class GitHubClient:
         except Exception as exc:
             raise self._error(exc, action, need) from exc
 
+    def reply(self, issue_number: int, body: str) -> int:
+        """A new comment on issue/PR ``issue_number`` (a reply to a command): redacted, capped.
+        Returns its id. Raises GitHubError."""
+        text = self._redact(body)[:COMMENT_LIMIT]
+        try:
+            return int(self._repo_obj.get_issue(int(issue_number)).create_comment(text).id)
+        except Exception as exc:
+            raise self._error(
+                exc, f"replying on #{issue_number}", "issues: write (or pull-requests: write)"
+            ) from exc
+
     def _find_ours(
         self, comments: Iterable[IssueComment], marker: str, me: str | None
     ) -> IssueComment | None:
