@@ -224,3 +224,65 @@ def test_a_test_command_under_the_sandboxs_private_tmp_is_explained(tmp_path: Pa
     with pytest.raises(EvalError, match="was not found") as info:
         w.driver(ScriptedModel()).iterate()
     assert "a /tmp of its own" in info.value.hint
+
+
+def test_a_money_budget_starts_no_call_it_cannot_afford(tmp_path: Path) -> None:
+    # the worst case of one call (its prompt, plus the 16,384-token output cap at M3's
+    # $1.20 per million) is about $0.02: a budget of one cent does not allow it
+    w = World(tmp_path, budget="budget:\n  usd: 0.01\n")
+    model = ScriptedModel(change("Fix add", FIX))
+    res = w.driver(model).iterate()
+    assert res.outcome == "budget" and "budget.usd" in res.detail and "$0.0100 left" in res.detail
+    assert model.sent == [] and w.records() == []
+
+
+def test_cost_is_recorded_per_attempt(tmp_path: Path) -> None:
+    w = World(tmp_path)
+    res = w.driver(ScriptedModel(change("Fix add", FIX))).iterate()
+    [rec] = w.records()
+    assert (rec.tokens_in, rec.tokens_out) == (10, 5)
+    assert rec.cost_usd == pytest.approx((10 * 0.30 + 5 * 1.20) / 1e6)
+    assert res.cost_usd == rec.cost_usd
+
+
+#: add fixed, and sub made flaky: wrong on its first call in a fresh tree, right afterwards
+FLAKY_SUB = (
+    "import pathlib\n\n_MARK = pathlib.Path(__file__).with_name('.sub-ran')\n\n\n"
+    "def add(a, b):\n    return a + b\n\n\n"
+    "def sub(a, b):\n    if not _MARK.exists():\n        _MARK.write_text('x')\n"
+    "        return a + b\n    return a - b\n"
+)
+STEADY_SUB = ("calc.py", "    if not _MARK.exists():\n        _MARK.write_text('x')\n"
+              "        return a + b\n    return a - b", "    return a - b")  # fmt: skip
+
+
+class CountingBed(TestBed):
+    __test__ = False
+    runs = 0
+
+    def _suite(self, tree: Path, select: tuple[str, ...] = ()):  # type: ignore[override]
+        CountingBed.runs += 1
+        return super()._suite(tree, select)
+
+
+def test_a_flaky_test_seen_in_one_run_is_neither_fix_nor_regression_in_the_next(
+    tmp_path: Path,
+) -> None:
+    w = World(tmp_path)
+    first = w.driver(ScriptedModel(change("Fix add", ("calc.py", CALC.rstrip("\n"),
+                                                      FLAKY_SUB.rstrip("\n"))))).iterate()
+    # sub failed on the candidate run and passed on the rerun: flaky, remembered
+    assert first.outcome == "improved" and first.verdict is not None
+    [test_sub] = first.verdict.flaky
+    assert test_sub.endswith("test_sub") and w.records()[-1].flaky == (test_sub,)
+
+    driver = w.driver(ScriptedModel(change("Make sub steady", STEADY_SUB)))
+    driver.testbed = CountingBed(w.settings, w.repo, w.reporter, sandbox=w.sandbox)
+    CountingBed.runs = 0
+    second = driver.iterate()
+    # the baseline (run 1's candidate) had sub failing; now it passes: without the memory
+    # that would be a fix. It is not counted, and no rerun is spent on it
+    assert second.outcome == "unchanged", second.detail
+    assert second.verdict is not None and second.verdict.fixed == ()
+    assert CountingBed.runs == 1  # the candidate; the baseline came from the cache
+    assert w.records()[-1].flaky == ()  # it passed this time

@@ -456,7 +456,7 @@ class Action:
             run_url=self.aenv.run_url,
             trigger_phrase=trigger,
             redact=self.redact,
-            cost=f"{account.cost_text()} ({account.budget_line()})",
+            budget=account.budget_line(),
         )
         body += publish.pr_footer(key)
         title = publish.pr_title(settings.task_text, key, self.redact)

@@ -292,7 +292,7 @@ def pr_body(
     run_url: str | None,
     trigger_phrase: str,
     redact: Redact | None = None,
-    cost: str = "",
+    budget: str = "",
 ) -> str:
     """Return the body of the task's pull request: the hidden ``marker``, the task (quoted),
     the latest verdict and score, the attempt table, how to steer the PR, and the note that
@@ -312,7 +312,7 @@ def pr_body(
         "",
         f"**Latest attempt:** {_verdict_line(latest_outcome) if latest_outcome else '–'}"
         f"  \n**Score:** {_score(score_before, score_after)}"
-        + (f"  \n**Cost so far:** {inline(cost, redact, 200)}" if cost else ""),
+        + (f"  \n**Budget:** {redact(budget)[:300]}" if budget else ""),
         "",
         "### Attempts",
         "",

@@ -87,7 +87,7 @@ def quoted_command(body: str, trigger_phrase: str) -> str | None:
     elif _QUOTE.match(first):
         candidate = _QUOTE.sub("", first)
     elif first.lstrip().startswith("`"):
-        candidate = first.lstrip().lstrip("`")
+        candidate = first.lstrip().lstrip("`").split("`")[0]
     else:
         return None
     return candidate.strip("` ")[:80] if _after(candidate.strip(), base) is not None else None
