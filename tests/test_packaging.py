@@ -237,14 +237,14 @@ def test_example_workflow_triggers_gate_and_job():
     on = _on(wf)
     assert on["schedule"][0]["cron"]
     assert "task" in on["workflow_dispatch"]["inputs"]
-    assert on["issue_comment"]["types"] == ["created"]
+    assert on["issue_comment"]["types"] == ["created", "edited"]
     assert on["pull_request_review"]["types"] == ["submitted"]
     assert on["pull_request"]["types"] == ["closed"]
     (job,) = wf["jobs"].values()
     assert job["permissions"] == {"contents": "write", "pull-requests": "write",
                                   "issues": "write"}
     condition = job["if"]
-    for needle in ("'/agent next'", "OWNER", "MEMBER", "COLLABORATOR", "'ratchet/'",
+    for needle in ("'/agent'", "OWNER", "MEMBER", "COLLABORATOR", "'ratchet/'",
                    "author_association", "'schedule'", "'workflow_dispatch'"):
         assert needle in condition, needle
     assert job["timeout-minutes"] == 30

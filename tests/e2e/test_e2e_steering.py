@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from tests.action_world import REPO, World
-from tests.scenarios import BREAK_SUB, FIX_ADD, IMPL_MUL
+from tests.conftest import git
+from tests.scenarios import BREAK_SUB, CONFIG, FIX_ADD, IMPL_MUL
 
 pytestmark = pytest.mark.e2e
 
@@ -160,3 +161,22 @@ def test_cost_sums_across_three_runs_and_matches_the_tokens(world: World) -> Non
     body = world.gh.pulls(REPO)[0]["body"]
     assert "cost $0.0252" in body and "no money limit; set `budget.usd`" in body
     assert "### Budget" in summary and "tokens 66,000 of 2,000,000" in summary
+
+
+def test_a_used_up_budget_is_named_in_the_status_comment_with_its_key(world: World) -> None:
+    maintainer = world.tmp / "maintainer"
+    git(world.tmp, "clone", "-q", str(world.origin), str(maintainer))
+    (maintainer / ".github" / "ratchet.yml").write_text(
+        CONFIG + "budget:\n  attempts: 1\n  usd: 5\n"
+    )
+    git(maintainer, "commit", "-qam", "one attempt per task")
+    git(maintainer, "push", "-q", "origin", "main")
+    world.model.script(FIX_ADD, IMPL_MUL)
+    say(world, world.issue, "/agent next")
+    calls = len(world.model.requests)
+    _, outputs, summary = say(world, world.issue, "/agent next")
+    assert outputs["outcome"] == "budget" and len(world.model.requests) == calls
+    [status] = world.status_comments(world.issue)
+    assert "budget used up" in status and "attempt budget (1)" in status
+    assert "raise budget.attempts in .github/ratchet.yml" in status
+    assert "attempts 1 of 1" in summary and "of $5.00" in summary

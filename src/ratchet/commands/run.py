@@ -57,8 +57,11 @@ def cmd_run(args: argparse.Namespace, env: Environment) -> int:
 
 
 def print_summary(reporter: Reporter, r: Result) -> None:
-    """The short summary on stdout (progress goes to stderr): title, verdict, score, tokens."""
+    """The short summary on stdout (progress goes to stderr): title, verdict, score, tokens
+    and their cost."""
     from rich.console import Console
+
+    from ratchet.core import money
 
     if r.score_after is not None:
         score = f"score {r.score_before} → {r.score_after}"
@@ -83,6 +86,7 @@ def print_summary(reporter: Reporter, r: Result) -> None:
     lines.append(
         f"tokens: {r.usage.total_tokens} (prompt {r.usage.prompt_tokens}, "
         f"completion {r.usage.completion_tokens})"
+        + (f"; cost {money.usd(r.cost_usd)}" if r.cost_usd is not None else "")
     )
     out = Console(highlight=False, soft_wrap=True)
     out.rule("summary")
