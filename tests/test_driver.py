@@ -231,6 +231,7 @@ def test_a_money_budget_starts_no_call_it_cannot_afford(tmp_path: Path) -> None:
     # $1.20 per million) is about $0.02: a budget of one cent does not allow it
     w = World(tmp_path, budget="budget:\n  usd: 0.01\n")
     model = ScriptedModel(change("Fix add", FIX))
+    model.name = "MiniMax-M3"
     res = w.driver(model).iterate()
     assert res.outcome == "budget" and "budget.usd" in res.detail and "$0.0100 left" in res.detail
     assert model.sent == [] and w.records() == []
@@ -238,11 +239,16 @@ def test_a_money_budget_starts_no_call_it_cannot_afford(tmp_path: Path) -> None:
 
 def test_cost_is_recorded_per_attempt(tmp_path: Path) -> None:
     w = World(tmp_path)
-    res = w.driver(ScriptedModel(change("Fix add", FIX))).iterate()
+    model = ScriptedModel(change("Fix add", FIX))
+    model.name = "MiniMax-M3"  # answering as the configured model: its price applies
+    res = w.driver(model).iterate()
     [rec] = w.records()
     assert (rec.tokens_in, rec.tokens_out) == (10, 5)
     assert rec.cost_usd == pytest.approx((10 * 0.30 + 5 * 1.20) / 1e6)
     assert res.cost_usd == rec.cost_usd
+    # another model answering (the offline stand-in) has no price: tokens only
+    w.driver(ScriptedModel(no_change("done"))).iterate()
+    assert w.records()[-1].cost_usd is None and w.records()[-1].tokens == 15
 
 
 #: add fixed, and sub made flaky: wrong on its first call in a fresh tree, right afterwards

@@ -52,6 +52,7 @@ class _Attempt:
     title: str = ""
     flaky: tuple[str, ...] = ()  # known flaky tests: left out of the verdict both ways
     stopped: str = ""  # why the iteration ended before a model call (a budget)
+    rate: money.Rate | None = None  # the price of the model answering (None: unpriced)
 
 
 @dataclass(frozen=True)
@@ -174,9 +175,10 @@ class Driver:
         digest = build_digest(history, related)
         budget = iteration.context_budget(s.task_text, digest, base_run.output)
         context = _Context(wt, gitops.ls_files(wt), s.task_text, base_run, hinted, budget)
-        model = BudgetedModel(
-            self.model_factory(history), money.spent(everything), s.limits, s.rate
-        )
+        inner = self.model_factory(history)
+        # the configured model's price, unless another one answers (the offline stand-in)
+        att.rate = s.rate if getattr(inner, "name", s.model) == s.model else None
+        model = BudgetedModel(inner, money.spent(everything), s.limits, att.rate)
         note, rounds, done, carry = "", iteration.ROUNDS, 0, Usage()
         while done < rounds:
             done += 1
@@ -351,7 +353,7 @@ class Driver:
             tokens=u.total_tokens,
             tokens_in=u.prompt_tokens,
             tokens_out=u.completion_tokens,
-            cost_usd=money.cost_of(u.prompt_tokens, u.completion_tokens, self.settings.rate),
+            cost_usd=money.cost_of(u.prompt_tokens, u.completion_tokens, att.rate),
             flaky=att.flaky,
             **fields,  # type: ignore[arg-type]
         )
@@ -404,7 +406,7 @@ class Driver:
             diff=diff,
             test_output=test_output,
             stopped=att.stopped,
-            rate=self.settings.rate,
+            rate=att.rate,
         )
 
 

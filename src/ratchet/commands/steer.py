@@ -34,6 +34,7 @@ class Steerer:
     trigger_phrase: str
     run_id: str
     redact: Callable[[str], str]
+    cli: bool = False  # replies name the CLI's commands instead of the comment's
 
     @property
     def key(self) -> str:
@@ -64,12 +65,16 @@ class Steerer:
             if isinstance(target, Refusal):
                 return Reply(f"Nothing was forgotten: {target.reason}.", refused=True)
             self._add("forget", actor, attempt=target)
-            return Reply(task_report.command_reply(verb, target, actor, trigger), changed=True)
+            return Reply(self._said(verb, target, actor), changed=True)
         refusal = steering.control_refusal(steering.state_of(history), verb)
         if refusal is not None:
             return Reply(f"Nothing changed: {refusal.reason}.", refused=True)
         self._add("control", actor, outcome=steering.control_outcome(verb))
-        return Reply(task_report.command_reply(verb, None, actor, trigger), changed=True)
+        return Reply(self._said(verb, None, actor), changed=True)
+
+    def _said(self, verb: str, target: int | None, actor: str) -> str:
+        cli_task = self.key if self.cli else ""
+        return task_report.command_reply(verb, target, actor, self.trigger_phrase, cli_task)
 
     def status(self) -> str:
         from ratchet.core.render import attempt_table
@@ -120,11 +125,16 @@ def _steerer(args: argparse.Namespace, env: Environment, reporter: Reporter) -> 
     check_task_key(settings.task_key)
     store = open_memory(settings.config.memory, repo, reporter, env)
     trigger = settings.config.trigger_phrase or DEFAULT_TRIGGER
-    return Steerer(store, settings, trigger, run_id(env), reporter.redact)
+    return Steerer(store, settings, trigger, run_id(env), reporter.redact, cli=True)
 
 
-def _actor(env: Environment) -> str:
-    return f"{env.get('USER') or env.get('LOGNAME') or 'someone'} (ratchet CLI)"  # not a login
+def _actor(env: Environment, steerer: Steerer) -> str:
+    """Who asked on the CLI: git's user.name, else the login name (never taken for a GitHub
+    login: the suffix keeps it from being shown as @someone)."""
+    from ratchet.workspace import git as gitops
+
+    name = gitops.user_name(steerer.settings.repo)
+    return f"{name or env.get('USER') or env.get('LOGNAME') or 'someone'} (ratchet CLI)"
 
 
 def _say(reply: Reply) -> int:
@@ -141,7 +151,8 @@ def cmd_control(args: argparse.Namespace, env: Environment) -> int:
     """``ratchet stop`` / ``ratchet resume``."""
     reporter = Reporter(redact=redactor_from_env(env), quiet=True)
     verb = steering.STOP if args.command == "stop" else steering.RESUME
-    return _say(_steerer(args, env, reporter).run(Command(verb), _actor(env)))
+    steerer = _steerer(args, env, reporter)
+    return _say(steerer.run(Command(verb), _actor(env, steerer)))
 
 
 def cmd_forget(args: argparse.Namespace, env: Environment) -> int:
@@ -158,4 +169,5 @@ def cmd_forget(args: argparse.Namespace, env: Environment) -> int:
         )
     reporter = Reporter(redact=redactor_from_env(env), quiet=True)
     command = Command(steering.FORGET, args.target)
-    return _say(_steerer(args, env, reporter).run(command, _actor(env)))
+    steerer = _steerer(args, env, reporter)
+    return _say(steerer.run(command, _actor(env, steerer)))

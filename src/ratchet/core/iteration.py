@@ -118,7 +118,11 @@ def plan(
     state = steering.state_of(history)
     if state.paused:
         by = f" by {state.paused_by}" if state.paused_by else ""
-        return Stop(PAUSED, f"task {task_key} is paused{by}; resume it to continue")
+        return Stop(
+            PAUSED,
+            f"task {task_key} is paused{by}; resume it to continue (`ratchet resume --task "
+            f"{task_key}`, or the resume command in a comment)",
+        )
     reason = money.exhausted(money.spent(history), limits, rate, task_key)
     if reason is not None:
         return Stop(BUDGET, reason)

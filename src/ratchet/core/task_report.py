@@ -155,11 +155,16 @@ def _numbers(ns: set[int]) -> str:
     return ", ".join(f"#{n}" for n in sorted(ns))
 
 
-def command_reply(verb: str, target: int | None, actor: str, trigger_phrase: str) -> str:
-    """What a carried-out forget/stop/resume says back."""
+def command_reply(
+    verb: str, target: int | None, actor: str, trigger_phrase: str, cli_task: str = ""
+) -> str:
+    """What a carried-out forget/stop/resume says back (``cli_task``: phrased for the CLI)."""
     base, next_word = steering.command_base(trigger_phrase)
     by = steering.who(actor)
     nxt = f"{base} {next_word}".strip() if next_word else base
+    resume = f"{base} resume"
+    if cli_task:
+        nxt, resume = f"ratchet run --task-key {cli_task}", f"ratchet resume --task {cli_task}"
     if verb == steering.FORGET:
         what = f"attempt {target}" if target else "everything this task remembered so far"
         return (
@@ -170,6 +175,6 @@ def command_reply(verb: str, target: int | None, actor: str, trigger_phrase: str
     if verb == steering.STOP:
         return (
             f"Paused by {by}: the schedule, reviews and `{nxt}` do nothing for this task "
-            f"until `{base} resume`."
+            f"until `{resume}`."
         )
     return f"Resumed by {by}: the next scheduled run or `{nxt}` continues the task."

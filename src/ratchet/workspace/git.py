@@ -168,6 +168,11 @@ def ls_files(path: Path) -> list[str]:
     return [p for p in out.split("\0") if p]
 
 
+def user_name(path: Path) -> str:
+    """git's ``user.name`` for the repository at ``path`` ("" when unset)."""
+    return gitcmd.git(path, "config", "user.name", check=False).stdout.strip()
+
+
 def export_commit(repo: git.Repo, commit: str, dest: Path) -> Path:
     """Write the tree of ``commit`` into ``dest`` (no .git), using a throw-away index."""
     dest.mkdir(parents=True, exist_ok=True)
