@@ -12,7 +12,7 @@ import pytest
 
 from tests.action_world import REPO, World
 from tests.conftest import git
-from tests.scenarios import BREAK_SUB, CONFIG, FIX_ADD, IMPL_MUL
+from tests.scenarios import BREAK_SUB, CONFIG, FIX_ADD, IMPL_MUL, proposal
 
 pytestmark = pytest.mark.e2e
 
@@ -180,3 +180,40 @@ def test_a_used_up_budget_is_named_in_the_status_comment_with_its_key(world: Wor
     assert "budget used up" in status and "attempt budget (1)" in status
     assert "raise budget.attempts in .github/ratchet.yml" in status
     assert "attempts 1 of 1" in summary and "of $5.00" in summary
+
+
+#: fixes add, and makes sub flaky: wrong on its first call in a fresh tree, right afterwards
+FLAKY = proposal(
+    "Fix add, cache sub",
+    "calc/ops.py",
+    "def add(a, b):\n    return a - b\n\n\ndef sub(a, b):\n    return a - b",
+    "import pathlib\n\n_MARK = pathlib.Path(__file__).with_name('.sub-ran')\n\n\n"
+    "def add(a, b):\n    return a + b\n\n\n"
+    "def sub(a, b):\n    if not _MARK.exists():\n        _MARK.write_text('x')\n"
+    "        return a + b\n    return a - b",
+)
+STEADY = proposal(
+    "Make sub steady",
+    "calc/ops.py",
+    "    if not _MARK.exists():\n        _MARK.write_text('x')\n        return a + b\n"
+    "    return a - b",
+    "    return a - b",
+)
+
+
+def test_a_flaky_test_from_run_one_is_no_fix_in_run_two(world: World) -> None:
+    world.model.script(FLAKY, STEADY)
+    _, outputs, summary = say(world, world.issue, "/agent next")
+    [first] = world.memory("attempt")
+    # sub failed once and passed on the rerun: flaky, remembered for the repository
+    assert outputs["outcome"] == "improved" and first["flaky"].endswith("test_sub")
+    assert "test_sub" in summary.split("### Known flaky tests")[1]
+
+    _, outputs, _ = say(world, world.issue, "/agent next")
+    # a fresh runner: the baseline runs again on run 1's commit, where sub fails on its first
+    # call; with the change it passes. Without the memory that is a fix ("improved"); known
+    # flaky, it counts neither way (and its failing baseline is recorded: it is not green yet)
+    assert outputs["outcome"] == "unchanged"
+    assert world.memory("attempt")[-1]["flaky"].endswith("test_sub")
+    say(world, world.issue, "/agent status")
+    assert "test_sub`: last flaky" in replies(world, world.issue)[-1]
