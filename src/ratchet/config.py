@@ -59,6 +59,9 @@ class RepoConfig(BaseModel):
     junit_path: str | None = None
     prepared_paths: list[str] = Field(default_factory=list, max_length=50)
     api: Literal["native", "openai"] = "native"
+    #: where the tests run: auto = bwrap, else unshare (root), else none; weaker than bwrap
+    #: with credentials in the environment only when named here (RATCHET_SANDBOX overrides)
+    sandbox: Literal["auto", "bwrap", "unshare", "none"] = "auto"
     pricing: dict[str, Price] = Field(default_factory=dict, max_length=50)
     #: a known flaky test drops off the list after passing in this many evaluated runs
     flaky_forget_after: int = Field(default=10, ge=1, le=1_000)

@@ -6,11 +6,20 @@ untouched checkout."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import WHY_MISSING, git, isolating_sandbox, make_repo, ratchet_env, run_ratchet
+from tests.conftest import (
+    VENV_BIN,
+    WHY_MISSING,
+    git,
+    isolating_sandbox,
+    make_repo,
+    ratchet_env,
+    run_ratchet,
+)
 from tests.fakes.minimax_server import BaseRespError, FakeMiniMax, Reply
 from tests.scenarios import BREAK_SUB, CONFIG, FIX_ADD, IMPL_MUL, OPS, TESTS, proposal
 
@@ -308,3 +317,28 @@ def test_the_model_may_ask_once_to_see_code(tmp_path: Path) -> None:
     assert [r["outcome"] for r in recs] == ["improved"]
     assert "asked to see: calc/ops.py:helper_377" in recs[0]["detail"]
     assert recs[0]["tokens"] > 0
+
+
+def test_a_weak_sandbox_with_credentials_present_fails_closed(repo: Path, tmp_path: Path) -> None:
+    # a PATH without bwrap and unshare: `auto` can only pick the none rung, where a test could
+    # read this process's environment through /proc/$PPID/environ
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("git", "python3", "python", "sh", "env"):
+        found = shutil.which(tool)
+        if found:
+            (bin_dir / tool).symlink_to(found)
+    with FakeMiniMax() as fake:
+        fake.script(FIX_ADD)
+        env = ratchet_env(tmp_path / "home", MINIMAX_API_KEY=SECRET, MINIMAX_BASE_URL=fake.url,
+                          PATH=f"{VENV_BIN}:{bin_dir}", RATCHET_SANDBOX="")  # fmt: skip
+        out = run_ratchet(["run", "--repo", str(repo)], env)
+        assert out.returncode == 1, out.stdout + out.stderr
+        assert "'none' sandbox" in out.stderr and "MINIMAX_API_KEY" in out.stderr
+        assert "nothing was run" in out.stderr and "RATCHET_SANDBOX=none" in out.stderr
+        assert fake.requests == [] and SECRET not in out.stderr + out.stdout
+        assert git(repo, "branch", "--list", "ratchet/*") == ""
+        # naming the rung accepts the risk
+        accepted = run_ratchet(["run", "--repo", str(repo)], {**env, "RATCHET_SANDBOX": "none"})
+        assert accepted.returncode == 0, accepted.stderr
+        assert len(fake.requests) == 1

@@ -357,3 +357,25 @@ def test_without_sandbox_env_is_clean_but_parent_proc_leaks(tmp_path: Path) -> N
     hits = _probe_secret("none", tmp_path)
     assert hits["ENV_HITS"] == 0
     assert hits["PPID_HITS"] >= 1
+
+
+def test_fail_closed_where_the_rung_cannot_hide_credentials() -> None:
+    from ratchet.errors import ConfigError
+    from ratchet.evaluate.sandbox import _NONE, Sandbox, refuse_exposure
+
+    creds = {"MINIMAX_API_KEY": "mm-secret-123", "INPUT_GITHUB_TOKEN": "ghs_abcdef123456",
+             "PATH": "/usr/bin", "SHORT_KEY": "x"}  # fmt: skip
+    with pytest.raises(ConfigError) as err:
+        refuse_exposure(_NONE, creds)
+    msg = str(err.value)
+    assert "INPUT_GITHUB_TOKEN, MINIMAX_API_KEY" in msg and "SHORT_KEY" not in msg
+    assert "mm-secret" not in msg + err.value.hint  # names, never values
+    assert "bubblewrap" in err.value.hint and "sandbox: none" in err.value.hint
+    unshare = Sandbox(name="unshare", description="", warning="partial")
+    with pytest.raises(ConfigError):
+        refuse_exposure(unshare, creds)
+    # named by the user: the risk is accepted; no credentials: nothing to steal; bwrap hides them
+    refuse_exposure(_NONE, {**creds, "RATCHET_SANDBOX": "none"})
+    refuse_exposure(_NONE, creds, configured="none")
+    refuse_exposure(_NONE, {"PATH": "/usr/bin", "HOME": "/root"})
+    refuse_exposure(Sandbox(name="bwrap", description=""), creds)

@@ -62,16 +62,19 @@ class Doctor:
         self.console.print(f"[yellow]•[/] {name}: {escape(self.redact(detail))}")
 
 
-def _sandbox_check(env: Environment) -> str:
-    from ratchet.evaluate.sandbox import choose_sandbox
+def _sandbox_check(env: Environment, configured: str = "auto") -> str:
+    """The rung, what a test could reach from it, and whether a run would refuse it."""
+    from ratchet.errors import ConfigError
+    from ratchet.evaluate.sandbox import choose_sandbox, refuse_exposure
 
-    sb = choose_sandbox(environ=env)
-    if sb.name == "none":
-        return (
-            "none — tests run as a plain subprocess with a scrubbed environment; install "
-            "bubblewrap (apt-get install bubblewrap) so they also cannot see this process"
-        )
-    return sb.name
+    sb = choose_sandbox(configured, environ=env)
+    if not sb.warning:
+        return f"{sb.name}: {sb.description}"
+    try:
+        refuse_exposure(sb, env, configured)
+    except ConfigError as exc:  # a run here would refuse to test: say so, and how to fix it
+        raise ConfigError(f"{sb.name}: {sb.warning} {exc}", exc.hint) from exc
+    return f"{sb.name} — {sb.warning}"
 
 
 def cmd_doctor(args: argparse.Namespace, env: Environment) -> int:
@@ -117,7 +120,8 @@ def cmd_doctor(args: argparse.Namespace, env: Environment) -> int:
 
             d.note("memory backend", choose_backend(s.config.memory, env))
 
-    d.check("test sandbox", lambda: _sandbox_check(env))
+    configured = state.settings.config.sandbox if state.settings is not None else "auto"
+    d.check("test sandbox", lambda: _sandbox_check(env, configured))
     if state.settings is not None and state.settings.test_command:
         assert state.repo is not None  # the settings are built from the repository
         _explain_evaluation(d, state.repo, state.settings)

@@ -70,13 +70,16 @@ def open_memory(
     )
 
 
-def choose_and_report_sandbox(reporter: Reporter, env: Environment):
-    """The test sandbox for this run, announced (with its weakness, if any)."""
-    from ratchet.evaluate.sandbox import choose_sandbox
+def choose_and_report_sandbox(reporter: Reporter, env: Environment, configured: str = "auto"):
+    """The test sandbox for this run, announced (with its weakness, if any). Raises
+    ConfigError when it cannot hide this process's credentials from the tests and was not
+    chosen by name (fail closed)."""
+    from ratchet.evaluate.sandbox import choose_sandbox, refuse_exposure
 
-    sandbox = choose_sandbox(environ=env)
+    sandbox = choose_sandbox(configured, environ=env)
     weak = f" ({sandbox.warning})" if sandbox.warning else ""
     reporter.info(f"test sandbox: {sandbox.name}{weak}")
+    refuse_exposure(sandbox, env, configured)
     return sandbox
 
 
@@ -115,7 +118,7 @@ def make_driver(
     prepared (both announced on the reporter)."""
     from ratchet.evaluate.testbed import TestBed
 
-    sandbox = choose_and_report_sandbox(reporter, env)
+    sandbox = choose_and_report_sandbox(reporter, env, settings.config.sandbox)
     world = prepare_evaluation(settings, repo, reporter, sandbox, env)
     return Driver(
         settings=settings,

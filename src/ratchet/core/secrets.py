@@ -46,6 +46,15 @@ def is_credential_name(name: str) -> bool:
     return bool(_CREDENTIAL_NAME.search(name.upper()))
 
 
+def credentials_in(environ: Mapping[str, str]) -> list[str]:
+    """The names of the variables in ``environ`` that hold a credential (by name, with a value
+    long enough to be one), sorted: what a test could steal from a process it can read."""
+    return sorted(
+        name for name, value in environ.items()
+        if is_credential_name(name) and len(value.strip()) >= MIN_SECRET_LENGTH
+    )  # fmt: skip
+
+
 def is_withheld_name(name: str) -> bool:
     """True if the tests must not see the variable NAME (a credential, or a service's or the CI
     runner's variable)."""

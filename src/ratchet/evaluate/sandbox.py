@@ -43,6 +43,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ratchet.core.secrets import credentials_in
 from ratchet.environment import current
 from ratchet.errors import ConfigError
 from ratchet.evaluate.testenv import credential_paths
@@ -282,6 +283,26 @@ _NONE = Sandbox(
 )
 
 _chosen: dict[str, Sandbox] = {}
+
+
+def refuse_exposure(box: Sandbox, environ: Mapping[str, str], configured: str = "auto") -> None:
+    """Fail closed: tests (model-written code) must not run where they could read this
+    process's credentials. Only bubblewrap hides the parent's environment from a test (the
+    unshare rung keeps a root test's capabilities; none hides nothing), so with credentials in
+    the environment a weaker rung is refused unless it was chosen by name (``sandbox:`` in
+    the config or RATCHET_SANDBOX): an explicit choice accepts the risk. Raises ConfigError."""
+    choice = (environ.get("RATCHET_SANDBOX") or configured or "auto").strip().lower()
+    exposed = credentials_in(environ)
+    if box.name == "bwrap" or choice != "auto" or not exposed:
+        return
+    shown = ", ".join(exposed[:6]) + (f" and {len(exposed) - 6} more" if len(exposed) > 6 else "")
+    raise ConfigError(
+        f"the tests would run in the {box.name!r} sandbox, where a test (code the model wrote) "
+        f"can read this process's {shown}; nothing was run",
+        "install bubblewrap (apt-get install bubblewrap; in a container, run it with "
+        "--privileged or allow user namespaces), or accept the risk by naming the sandbox: "
+        f"`sandbox: {box.name}` in .github/ratchet.yml or RATCHET_SANDBOX={box.name}",
+    )
 
 
 def _probe(sandbox: Sandbox, overlay: bool = False) -> bool:
