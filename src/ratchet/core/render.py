@@ -326,6 +326,8 @@ def pr_body(
         "- Close the pull request to reject the approach; Ratchet remembers and does not"
         " propose it again.",
         "- Merge it to accept the work so far.",
+        f"- {code(_base(trigger_phrase) + ' help', redact, 60)} lists the other commands:"
+        " status (attempts, budget, cost, flaky tests), forget, stop and resume.",
         "",
         "> [!NOTE]",
         f"> Ratchet pushes only tested, non-regressing changes to {code(branch, redact)}. If"
@@ -335,6 +337,12 @@ def pr_body(
         f"<sub>Updated by {by}.</sub>",
     ]
     return finish("\n".join(parts) + "\n", redact)
+
+
+def _base(trigger_phrase: str) -> str:
+    from ratchet.core.steering import command_base
+
+    return command_base(trigger_phrase)[0]
 
 
 def _phase_index(phase: str) -> int:
