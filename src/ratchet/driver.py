@@ -27,7 +27,7 @@ from ratchet.evaluate.testbed import TestBed
 from ratchet.memory.base import MemoryStore
 from ratchet.model.base import ChatModel
 from ratchet.progress import Reporter
-from ratchet.records import MemoryRecord
+from ratchet.records import STEERING_KINDS, MemoryRecord
 from ratchet.types import Need, NoChange, Proposal, Usage
 from ratchet.workspace import git as gitops
 
@@ -53,6 +53,7 @@ class _Attempt:
     flaky: tuple[str, ...] = ()  # known flaky tests: left out of the verdict both ways
     stopped: str = ""  # why the iteration ended before a model call (a budget)
     rate: money.Rate | None = None  # the price of the model answering (None: unpriced)
+    repository: list[MemoryRecord] = field(default_factory=list)  # all records, at recall
 
 
 @dataclass(frozen=True)
@@ -82,12 +83,13 @@ class Driver:
         from ratchet.workspace.patch import unified_diff
 
         s = self.settings
-        history, related, known = self._recall()
+        history, related, repository = self._recall()
+        known = flaky.known_flaky(repository, s.config.flaky_forget_after)
         step = iteration.plan(history, task_key=s.task_key, limits=s.limits, rate=s.rate)
         if isinstance(step, iteration.Stop):
             self.reporter.info(step.detail)
             return Result(task=s.task_key, branch=self.branch, outcome=step.outcome,
-                          detail=step.detail)  # fmt: skip
+                          detail=step.detail, known_flaky=tuple(known))  # fmt: skip
         in_force = steering.in_force(history)
 
         base_sha = gitops.base_ref(self.repo, s.base_branch or "main", s.base_remote)
@@ -97,8 +99,9 @@ class Driver:
         ignore = frozenset(k.test for k in known)
         base_run = flaky.without(raw_base, ignore)
         assert base_run is not None
-        att = _Attempt(step.attempt, suite_score(base_run))
-        att.flaky = flaky.observed([] if self.testbed.cached else [raw_base], (), ignore)
+        att = _Attempt(step.attempt, suite_score(base_run), repository=repository)
+        base_seen = [] if self.testbed.cached else [raw_base]  # a cached run was counted
+        att.flaky = flaky.observed(base_seen, (), ignore)
         self.reporter.info(
             f"tests on {self.branch}: {base_run.passed} passed, "
             f"{base_run.failed + base_run.errors} failing (score {att.score_before}; "
@@ -114,8 +117,7 @@ class Driver:
         assert cand is not None
         verdict = judge(base_run, cand, rerun)
         self.reporter.info(f"verdict: {verdict.outcome} — {verdict.reason}")
-        att.flaky = tuple(sorted(set(att.flaky) | set(
-            flaky.observed([raw_cand, raw_rerun], verdict.flaky, ignore))))[:flaky.MAX_PER_RECORD]
+        att.flaky = flaky.observed([*base_seen, raw_cand, raw_rerun], verdict.flaky, ignore)
         rec = self._record(
             att, verdict.outcome, proposal=chosen.proposal, patch_sha256=chosen.patch_sha256,
             files=tuple(sorted(chosen.changes)), usage=chosen.usage,
@@ -136,24 +138,25 @@ class Driver:
             test_output=cand.output,
         )
 
-    def _recall(self) -> tuple[list[MemoryRecord], list[MemoryRecord], list[flaky.Known]]:
-        """The task's history, related records of other tasks, and the repository's known
-        flaky tests."""
+    def _recall(self) -> tuple[list[MemoryRecord], list[MemoryRecord], list[MemoryRecord]]:
+        """The task's history, related records of other tasks, and every record of the
+        repository (its known flaky tests come from them)."""
         s, rep = self.settings, self.reporter
         rep.phase("recalling memory", Phase.RECALL)
         history = self.store.records(s.task_key)
         related = [
             r for r in self.store.search(s.task_text, 5)
-            if r.task != s.task_key and r.kind in ("attempt", "feedback", "outcome")
+            if r.task != s.task_key and r.kind not in STEERING_KINDS
         ]  # fmt: skip
-        known = flaky.known_flaky(self.store.records(None), s.config.flaky_forget_after)
+        repository = self.store.records(None)
         rep.end_phase()
         for line in iteration.memory_lines(history):
             rep.info(line)
+        known = flaky.known_flaky(repository, s.config.flaky_forget_after)
         if known:
             rep.info("known flaky tests (not counted): " + ", ".join(k.test for k in known[:5])
                      + (f", +{len(known) - 5} more" if len(known) > 5 else ""))  # fmt: skip
-        return history, related, known
+        return history, related, repository
 
     # -- propose: at most ROUNDS rounds, plus one to see the code the model asked for ----------
     def _propose(
@@ -407,6 +410,9 @@ class Driver:
             test_output=test_output,
             stopped=att.stopped,
             rate=att.rate,
+            known_flaky=flaky.known_flaky(
+                [*att.repository, *att.records], self.settings.config.flaky_forget_after
+            ),
         )
 
 

@@ -19,6 +19,8 @@ SCHEMA = 1
 #: forget: a writer asked that an attempt (``attempt`` N) or all of the task (0) stop shaping
 #: prompts and the repeat guard; control: the task was paused or resumed (``outcome``)
 KINDS = ("attempt", "feedback", "outcome", "forget", "control")
+#: the kinds that steer a task rather than tell its history (never shown to the model)
+STEERING_KINDS = frozenset({"forget", "control"})
 PAUSED, RESUMED = "paused", "resumed"
 OUTCOMES = tuple(Outcome)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ratchet.config import DEFAULT_TRIGGER, Settings
-from ratchet.core import flaky, keys, money, publish, steering, task_report
+from ratchet.core import keys, money, publish, steering, task_report
 from ratchet.core.iteration import Result
 from ratchet.environment import Environment
 from ratchet.errors import ConfigError, RatchetError
@@ -159,12 +159,9 @@ class Action:
     def _command(self, intent: Intent, key: str, base: str, store: Any, trigger: str) -> int:
         """A command other than next: carried out over memory, answered in a new comment."""
         from ratchet.commands.steer import Steerer
-        from ratchet.session import RunOptions, build_settings
 
         assert intent.command is not None and intent.actor is not None
-        opts = RunOptions(repo=Path(self.repo.working_dir), task_key=key, default_base=base,
-                          remote_base=True, config_path=self.aenv.config or ".github/ratchet.yml")
-        settings = build_settings(opts, self.repo, self.env, need_task=False)
+        settings = self._settings(key, base, None)
         steerer = Steerer(store, settings, trigger, self._run_id(), self.redact)
         reply = steerer.run(intent.command, intent.actor.login)
         self._reply(intent, reply.text)
@@ -328,26 +325,12 @@ class Action:
         """(settings, origin's view of the task branch, base sha), or None when a person
         pushed to the task branch (said in the status comment)."""
         from ratchet.github.branch import inspect
-        from ratchet.session import RunOptions, build_settings
         from ratchet.workspace import git as gitops
         from ratchet.workspace.gitcmd import git
 
-        a, repo, root = self.aenv, self.repo, Path(self.repo.working_dir)
+        repo, root = self.repo, Path(self.repo.working_dir)
         branch = keys.branch_of(key)
-
-        def settings_for(task: str) -> Settings:
-            opts = RunOptions(
-                repo=root,
-                task=task,
-                task_key=key,
-                test_command=a.test_command,
-                default_base=base,
-                remote_base=True,
-                config_path=a.config or ".github/ratchet.yml",
-            )
-            return build_settings(opts, repo, self.env)
-
-        settings = settings_for("-")  # the base branch and the task from the config
+        settings = self._settings(key, base, "-")  # the base branch and the task from the config
         base_sha = gitops.base_ref(repo, settings.base_branch or base, True)
         remote = inspect(root, branch, base_sha, self.git_env)
         if remote.foreign_authors:
@@ -359,7 +342,25 @@ class Action:
             return None
         # the task branch starts from origin's tip (or the base if there is none yet)
         git(root, "update-ref", f"refs/heads/{branch}", remote.sha or base_sha)
-        return settings_for(self._task_text(intent, key, settings.config.task)), remote, base_sha
+        task = self._task_text(intent, key, settings.config.task)
+        return self._settings(key, base, task), remote, base_sha
+
+    def _settings(self, key: str, base: str, task: str | None) -> Settings:
+        """The task's settings from the config on the base branch (``task`` None: for a
+        command, which needs no task text or test command)."""
+        from ratchet.session import RunOptions, build_settings
+
+        a = self.aenv
+        opts = RunOptions(
+            repo=Path(self.repo.working_dir),
+            task=task,
+            task_key=key,
+            test_command=a.test_command,
+            default_base=base,
+            remote_base=True,
+            config_path=a.config or ".github/ratchet.yml",
+        )
+        return build_settings(opts, self.repo, self.env, need_task=task is not None)
 
     def _publish(
         self,
@@ -398,10 +399,10 @@ class Action:
         status.pr_url = pr.url if pr else None
         status.post(phase=None, result=summary)
         forget_after = settings.config.flaky_forget_after
-        known = flaky.known_flaky(store.records(None), forget_after)
+        flaky_tests = task_report.flaky_lines(result.known_flaky, forget_after)
         sections = (
             ("Budget", account.budget_line()),
-            ("Known flaky tests", "\n".join(task_report.flaky_lines(known, forget_after))),
+            ("Known flaky tests", "\n".join(flaky_tests)),
         )
         actions.append_summary(
             self.aenv.summary,
@@ -411,7 +412,10 @@ class Action:
         self.outputs.update(
             branch=branch, pr_number=pr.number if pr else None, pr_url=pr.url if pr else None,
             cost=f"{result.cost_usd:.6f}" if result.cost_usd is not None else None,
-            task_cost=f"{account.spent.usd:.6f}" if settings.rate is not None else None,
+            task_cost=(
+                f"{account.spent.usd_bound(settings.rate):.6f}" if settings.rate is not None
+                else None
+            ),
         )  # fmt: skip
 
     def _push(self, root: Path, result: Result, branch: str, lease: Any, store: Any) -> None:

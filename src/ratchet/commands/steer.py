@@ -57,8 +57,8 @@ class Steerer:
                 refused=True,
             )
         if verb == steering.HELP:
-            return Reply(task_report.help_reply(trigger, command.unknown), refused=bool(
-                command.unknown))  # fmt: skip
+            unknown = command.unknown
+            return Reply(steering.help_reply(trigger, unknown), refused=bool(unknown))
         history = self.store.records(self.key)
         if verb == steering.FORGET:
             target = steering.forget_target(history, command.argument)
@@ -77,8 +77,6 @@ class Steerer:
         return task_report.command_reply(verb, target, actor, self.trigger_phrase, cli_task)
 
     def status(self) -> str:
-        from ratchet.core.render import attempt_table
-
         s = self.settings
         history = self.store.records(self.key)
         known = flaky.known_flaky(self.store.records(None), s.config.flaky_forget_after)
@@ -90,7 +88,7 @@ class Steerer:
             forget_after=s.config.flaky_forget_after,
             trigger_phrase=self.trigger_phrase,
         )
-        return task_report.status_reply(view, attempt_table, self.redact)
+        return task_report.status_reply(view, self.redact)
 
     def _add(self, kind: str, actor: str, **fields: object) -> MemoryRecord:
         what = "forget" if kind == "forget" else str(fields.get("outcome"))

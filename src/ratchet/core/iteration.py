@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ratchet.core import money, steering
+from ratchet.core import flaky, money, steering
 from ratchet.core.outcome import FAILED, KEPT, Outcome
 from ratchet.evaluate.report import SuiteRun, Verdict
 from ratchet.model.prompt import MAX_NOTE, MAX_OUTPUT, MAX_TASK, PROMPT_BUDGET, SYSTEM
@@ -49,6 +49,7 @@ class Result:
     diff: str = ""
     test_output: str = ""  # the candidate suite's (capped) output
     cost_usd: float | None = None  # what this iteration's model calls cost (None: unpriced)
+    known_flaky: tuple[flaky.Known, ...] = ()  # the repository's, after this iteration
 
 
 def result_of(
@@ -65,6 +66,7 @@ def result_of(
     test_output: str = "",
     stopped: str = "",
     rate: money.Rate | None = None,
+    known_flaky: Sequence[flaky.Known] = (),
 ) -> Result:
     """The iteration's result: outcome, attempt, scores and detail are the last record's,
     unless it ``stopped`` before a model call (a budget): then the outcome is BUDGET."""
@@ -81,6 +83,7 @@ def result_of(
         records=tuple(records),
         usage=u,
         cost_usd=money.cost_of(u.prompt_tokens, u.completion_tokens, rate),
+        known_flaky=tuple(known_flaky),
         title=title,
         verdict=verdict,
         commit=commit,

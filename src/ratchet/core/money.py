@@ -62,6 +62,15 @@ class Spent:
     usd: float = 0.0
     unpriced_tokens: int = 0  # tokens of records without a cost (older records, unpriced model)
 
+    def plus(self, tokens_in: int, tokens_out: int, rate: Rate | None) -> Spent:
+        """What is spent after calls that used ``tokens_in`` and ``tokens_out`` more."""
+        return Spent(
+            attempts=self.attempts,
+            tokens=self.tokens + tokens_in + tokens_out,
+            usd=self.usd + (cost_of(tokens_in, tokens_out, rate) or 0.0),
+            unpriced_tokens=self.unpriced_tokens,
+        )
+
     def usd_bound(self, rate: Rate | None) -> float:
         """Dollars spent, counting unpriced tokens at the output price (an upper bound)."""
         extra = rate.cost(0, self.unpriced_tokens) if rate is not None else 0.0

@@ -48,6 +48,7 @@ from ratchet.core.markdown import (
     quote,
     url_link,
 )
+from ratchet.core.steering import command_base, command_lines
 from ratchet.records import MemoryRecord, sort_key
 
 Redact = Callable[[str], str]
@@ -254,8 +255,6 @@ def score_chart(records: Sequence[MemoryRecord]) -> str:
 
 
 def _commands(trigger: str, redact: Redact) -> str:
-    from ratchet.core.task_report import command_lines
-
     lines = [redact(x) for x in command_lines(trigger)]
     return "\n".join(
         ["<details><summary>Commands (people with write access)</summary>", "", *lines, "",
@@ -326,7 +325,7 @@ def pr_body(
         "- Close the pull request to reject the approach; Ratchet remembers and does not"
         " propose it again.",
         "- Merge it to accept the work so far.",
-        f"- {code(_base(trigger_phrase) + ' help', redact, 60)} lists the other commands:"
+        f"- {code(command_base(trigger_phrase)[0] + ' help', redact, 60)} lists the other commands:"
         " status (attempts, budget, cost, flaky tests), forget, stop and resume.",
         "",
         "> [!NOTE]",
@@ -337,12 +336,6 @@ def pr_body(
         f"<sub>Updated by {by}.</sub>",
     ]
     return finish("\n".join(parts) + "\n", redact)
-
-
-def _base(trigger_phrase: str) -> str:
-    from ratchet.core.steering import command_base
-
-    return command_base(trigger_phrase)[0]
 
 
 def _phase_index(phase: str) -> int:

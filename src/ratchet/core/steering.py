@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ratchet.records import PAUSED, RESUMED, MemoryRecord
+from ratchet.records import PAUSED, RESUMED, STEERING_KINDS, MemoryRecord
 
 NEXT, STATUS, FORGET, STOP, RESUME, HELP = "next", "status", "forget", "stop", "resume", "help"
 VERBS = (NEXT, STATUS, FORGET, STOP, RESUME, HELP)
@@ -58,9 +58,8 @@ def parse_command(body: str, trigger_phrase: str) -> Command | None:
     rest = _after(body.lstrip(), base)
     if rest is None:
         return None
-    parts = rest.split(None, 1)
-    first, tail = (parts[0], parts[1].strip() if len(parts) > 1 else "") if parts else ("", "")
-    word = first.lower()
+    first, tail = [*rest.split(None, 1), "", ""][:2]
+    word, tail = first.lower(), tail.strip()
     if next_word and word == next_word:
         return Command(NEXT, tail)
     if word in STEERING:
@@ -68,6 +67,32 @@ def parse_command(body: str, trigger_phrase: str) -> Command | None:
     if not next_word:  # "@ratchet <instructions>"
         return Command(NEXT, rest)
     return Command(HELP, unknown=first[:40])
+
+
+def command_lines(trigger_phrase: str) -> list[str]:
+    """One line per command, for the help reply and the status comment's command list."""
+    base, next_word = command_base(trigger_phrase)
+    nxt = f"{base} {next_word}".strip() if next_word else base
+    return [
+        f"- `{nxt}`: try the next change; `{nxt} <instructions>` steers it (what to try or"
+        " avoid).",
+        f"- `{base} status`: the attempts, what was kept, ideas that failed, feedback in force,"
+        " budget and cost, known flaky tests, paused or not.",
+        f"- `{base} forget <N>` / `{base} forget all`: attempt N (or all of the task's memory)"
+        " stops shaping prompts and the repeat guard; history keeps a record of who asked.",
+        f"- `{base} stop` / `{base} resume`: pause the task (the schedule, reviews and"
+        f" `{nxt}` do nothing) and resume it.",
+        f"- `{base} help`: this list.",
+        "- Review the pull request and *request changes*: Ratchet remembers the review and"
+        " tries again. Close it to reject the approach; merge it to accept.",
+    ]
+
+
+def help_reply(trigger_phrase: str, unknown: str = "") -> str:
+    head = (
+        f"`{unknown}` is not a Ratchet command. " if unknown else ""
+    ) + "Ratchet answers these commands from people with write access:"
+    return "\n".join([head, "", *command_lines(trigger_phrase)])
 
 
 _QUOTE = re.compile(r"^\s*(?:>\s*)+")
@@ -124,7 +149,7 @@ def state_of(history: Sequence[MemoryRecord]) -> TaskState:
 
 
 def is_forgotten(r: MemoryRecord, state: TaskState) -> bool:
-    if r.kind in ("forget", "control"):
+    if r.kind in STEERING_KINDS:
         return False
     if state.forgot_all_at and r.created_at < state.forgot_all_at:
         return True
@@ -135,9 +160,7 @@ def in_force(history: Sequence[MemoryRecord]) -> list[MemoryRecord]:
     """The records that shape prompts and the repeat guard: not forgotten, not commands.
     The order of ``history`` is kept."""
     state = state_of(history)
-    return [
-        r for r in history if r.kind not in ("forget", "control") and not is_forgotten(r, state)
-    ]
+    return [r for r in history if r.kind not in STEERING_KINDS and not is_forgotten(r, state)]
 
 
 @dataclass(frozen=True)
@@ -153,7 +176,7 @@ def forget_target(history: Sequence[MemoryRecord], argument: str) -> int | Refus
     numbers = sorted({r.attempt for r in history if r.kind == "attempt" and r.attempt > 0})
     span = f"attempts are numbered 1 to {numbers[-1]}" if numbers else "there are no attempts yet"
     if arg == "all":
-        if not any(r.kind in ("attempt", "feedback", "outcome") for r in history):
+        if all(r.kind in STEERING_KINDS for r in history):
             return Refusal("there is nothing to forget: the task has no memory yet")
         return 0
     if not arg.isdigit():

@@ -1,6 +1,6 @@
-"""What a task has used and what steers it, as Markdown: the ``/agent status`` reply, the help
-reply, the replies to the other commands, and the budget and flaky-test lines that the status
-comment, the PR body and the job summary share. Pure: no I/O.
+"""What a task has used and what steers it, as Markdown: the ``/agent status`` reply, the
+replies to forget/stop/resume, and the budget and flaky-test lines that the status comment, the
+PR body and the job summary share. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -12,35 +12,10 @@ from ratchet.core import money, steering
 from ratchet.core.flaky import Known
 from ratchet.core.markdown import code, finish, inline, quote
 from ratchet.core.outcome import FAILED, KEPT
+from ratchet.core.render import attempt_table
 from ratchet.records import MemoryRecord
 
 Redact = Callable[[str], str]
-
-
-def command_lines(trigger_phrase: str) -> list[str]:
-    """One line per command, for the help reply and the status comment's command list."""
-    base, next_word = steering.command_base(trigger_phrase)
-    nxt = f"{base} {next_word}".strip() if next_word else base
-    return [
-        f"- `{nxt}`: try the next change; `{nxt} <instructions>` steers it (what to try or"
-        " avoid).",
-        f"- `{base} status`: the attempts, what was kept, ideas that failed, feedback in force,"
-        " budget and cost, known flaky tests, paused or not.",
-        f"- `{base} forget <N>` / `{base} forget all`: attempt N (or all of the task's memory)"
-        " stops shaping prompts and the repeat guard; history keeps a record of who asked.",
-        f"- `{base} stop` / `{base} resume`: pause the task (the schedule, reviews and"
-        f" `{nxt}` do nothing) and resume it.",
-        f"- `{base} help`: this list.",
-        "- Review the pull request and *request changes*: Ratchet remembers the review and"
-        " tries again. Close it to reject the approach; merge it to accept.",
-    ]
-
-
-def help_reply(trigger_phrase: str, unknown: str = "") -> str:
-    head = (
-        f"`{unknown}` is not a Ratchet command. " if unknown else ""
-    ) + "Ratchet answers these commands from people with write access:"
-    return "\n".join([head, "", *command_lines(trigger_phrase)])
 
 
 @dataclass(frozen=True)
@@ -100,7 +75,7 @@ class StatusView:
     trigger_phrase: str
 
 
-def status_reply(view: StatusView, attempt_table: Callable[..., str], redact: Redact) -> str:
+def status_reply(view: StatusView, redact: Redact) -> str:
     """The ``/agent status`` reply (also ``ratchet status``)."""
     base, _ = steering.command_base(view.trigger_phrase)
     state = steering.state_of(view.history)

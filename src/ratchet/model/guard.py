@@ -31,13 +31,7 @@ class BudgetedModel:
         chars = sum(len(str(m.get("content") or "")) for m in messages)
         out = max_tokens or int(getattr(self.model, "max_tokens", 0) or DEFAULT_MAX_OUTPUT)
         u = self.used
-        spent_now = money.Spent(
-            attempts=self.spent.attempts,
-            tokens=self.spent.tokens + u.total_tokens,
-            usd=self.spent.usd + (money.cost_of(u.prompt_tokens, u.completion_tokens, self.rate)
-                                  or 0.0),
-            unpriced_tokens=self.spent.unpriced_tokens,
-        )
+        spent_now = self.spent.plus(u.prompt_tokens, u.completion_tokens, self.rate)
         reason = money.unaffordable(spent_now, self.limits, self.rate, chars, out)
         if reason is not None:
             raise BudgetExceeded(f"no model call was started: {reason}")
