@@ -342,3 +342,71 @@ def test_a_large_top_file_leaves_room_for_the_small_module_it_uses(tmp_path: Pat
                         failure_output=out, budget=12_000)
     assert ctx.included == ("pkg/adapters.py", "pkg/utils.py", "pkg/_patterns.py")
     assert "HEADER_RE = re.compile('x')" in ctx.text
+
+
+def test_compounds_of_a_test_name_as_code_spells_them() -> None:
+    assert regions.name_fragments("test_pre_init_with_mixture_of_defaults_and_kw_only") == {
+        "pre_init", "kw_only"}
+    assert regions.name_fragments("test_header_value") == {"header_value"}
+    assert regions.name_fragments("adds two numbers") == frozenset()
+    assert regions.name_fragments("test_case_1_2") == frozenset()
+
+
+def _generator_module() -> str:
+    """A module whose long function spells ``pre_hook`` and ``kw_only`` in its own names, far
+    below filler that takes the file's share; the public entry point only calls it."""
+    parts = ['"""Code generation."""\n\n']
+    for i in range(80):
+        parts.append(f"def filler_{i}(value):\n    return value * {i} + len(str(value))\n\n\n")
+    body = ["def _build_script(fields, call_hook, hook_has_args):",
+            "    lines = ['self.__pre_hook__()'] if call_hook else []",
+            "    args = []",
+            "    kw_only_args = []"]
+    body += [f"    lines.append('# step {i}: ' + str(len(fields)))" for i in range(90)]
+    body += ["    for f in fields:",
+             "        if f.kw_only:",
+             "            kw_only_args.append(f.name)",
+             "        else:",
+             "            args.append(f.name)"]
+    body += [f"    lines.append('# check {i}')" for i in range(60)]
+    body += ["    pre_hook_args = ', '.join(args)",
+             "    if call_hook and hook_has_args:",
+             "        lines[0] = f'self.__pre_hook__({pre_hook_args})'",
+             "    return lines", "", ""]
+    parts.append("\n".join(body))
+    parts.append("def make(fields, hook=True):\n    return _build_script(fields, hook, True)\n")
+    return "".join(parts)
+
+
+def test_the_function_a_failing_test_is_named_after_is_shown(tmp_path: Path) -> None:
+    """The test calls only ``make``; its name's compounds (pre_hook, kw_only) are spelt by
+    ``_build_script``'s identifiers, whose lines are shown though nothing names it."""
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/gen.py": _generator_module(),
+        "tests/test_gen.py": (
+            "from pkg.gen import make\n\n\n"
+            "def test_pre_hook_gets_kw_only_values():\n"
+            "    assert make([]) == []\n"
+        ),
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    test = "tests/test_gen.py::test_pre_hook_gets_kw_only_values"
+    ctx = build_context(tmp_path, list(files), task_text="Fixes issue #12",
+                        failing_tests=[test], failure_output=f"FAILED {test}", budget=12_000)
+    assert "    pre_hook_args = ', '.join(args)" in ctx.text
+    assert "            args.append(f.name)" in ctx.text
+    assert "def filler_40(" not in ctx.text
+
+
+def test_fragment_uses_picks_the_function_spelling_most_compounds() -> None:
+    text = ("def outer():\n    pre_init = 1\n    def inner():\n        x = kw_only_a\n"
+            "        return pre_init_b\n    return pre_init\n\n"
+            "def other():\n    return kw_only\n")
+    lines = text.split("\n")
+    defs = regions.definitions("m.py", text)
+    assert regions.fragment_uses(lines, defs, frozenset({"pre_init", "kw_only"})) == (
+        2, 2, [4, 5])  # inner spells both; outer only pre_init on its own lines
+    assert regions.fragment_uses(lines, defs, frozenset({"pre_init"})) == (0, 0, [])
