@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ratchet.workspace import regions
+from ratchet.workspace import namesakes, regions
 from ratchet.workspace.context import build_context
 from ratchet.workspace.evidence import Evidence, from_output, from_task, from_tests, words_of
 from ratchet.workspace.symbols import SymbolMap
@@ -345,11 +345,11 @@ def test_a_large_top_file_leaves_room_for_the_small_module_it_uses(tmp_path: Pat
 
 
 def test_compounds_of_a_test_name_as_code_spells_them() -> None:
-    assert regions.name_fragments("test_pre_init_with_mixture_of_defaults_and_kw_only") == {
+    assert namesakes.name_fragments("test_pre_init_with_mixture_of_defaults_and_kw_only") == {
         "pre_init", "kw_only"}
-    assert regions.name_fragments("test_header_value") == {"header_value"}
-    assert regions.name_fragments("adds two numbers") == frozenset()
-    assert regions.name_fragments("test_case_1_2") == frozenset()
+    assert namesakes.name_fragments("test_header_value") == {"header_value"}
+    assert namesakes.name_fragments("adds two numbers") == frozenset()
+    assert namesakes.name_fragments("test_case_1_2") == frozenset()
 
 
 def _generator_module() -> str:
@@ -407,6 +407,6 @@ def test_fragment_uses_picks_the_function_spelling_most_compounds() -> None:
             "def other():\n    return kw_only\n")
     lines = text.split("\n")
     defs = regions.definitions("m.py", text)
-    assert regions.fragment_uses(lines, defs, frozenset({"pre_init", "kw_only"})) == (
+    assert namesakes.fragment_uses(lines, defs, frozenset({"pre_init", "kw_only"})) == (
         2, 2, [4, 5])  # inner spells both; outer only pre_init on its own lines
-    assert regions.fragment_uses(lines, defs, frozenset({"pre_init"})) == (0, 0, [])
+    assert namesakes.fragment_uses(lines, defs, frozenset({"pre_init"})) == (0, 0, [])

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ratchet.sanitize import cap, quote_block
+from ratchet.workspace import namesakes
 from ratchet.workspace import regions as regions_mod
 from ratchet.workspace.evidence import (
     Evidence,
@@ -73,8 +74,6 @@ MAX_SCAN_FILES = 1500  # files whose head is scanned for the symbol map
 MAP_SHARE = 8  # the symbol map takes at most budget // MAP_SHARE characters
 MAX_NEEDED = 8  # items the model may ask to see in one request
 WEAK_REGIONS = 6000  # a file's regions grow past this only on strong evidence
-FRAGMENT_TESTS = 3  # failing tests whose names' compounds point at a function
-FRAGMENT_FILES = 8  # ranked source files searched for it
 SMALL_HELPER = 20  # lines: what a shown callee calls is shown too when at most this long
 #: a small module a strongly ranked file imports is shown right after it when the shown code
 #: uses a name it defines (constants, regexes and helpers often live there), if it is at most
@@ -135,7 +134,8 @@ def build_context(
     # than a file with a line in a traceback, or one defining a name the evidence points at
     ranked = [(p, T_MENTIONED if t == T_OUTPUT and p not in ev.lines else t) for p, t in ranked]
     merged = merge_ranks(asked, ranked, defines, ev.task_names, raises)
-    _fragment_lines(reader, [p for p, _t, _d in merged], test_names, ev)
+    for path, line in namesakes.lines(reader, [p for p, _t, _d in merged], test_names):
+        ev.add_line(path, line)
     map_text = symbols.outline(
         map_order(index, merged, defines), min(budget // MAP_SHARE, 6000)
     )
@@ -163,32 +163,6 @@ def _definers_and_raisers(
             raises.append((p, n))
             ev.add_line(p, line)
     return defines, raises
-
-
-def _fragment_lines(
-    reader: Reader, ranked: Sequence[str], test_names: Sequence[str], ev: Evidence
-) -> None:
-    """For each of the first failing tests, the function of the first ranked source files
-    whose identifiers spell most compounds of the test's name (see
-    :func:`regions.fragment_uses`): its lines join the evidence, after the output's."""
-    sources = [p for p in ranked if p.endswith(SOURCE_SUFFIXES) and not is_test_path(p)]
-    texts: dict[str, tuple[list[str], list[regions_mod.Definition]]] = {}
-    for name in list(dict.fromkeys(test_names))[:FRAGMENT_TESTS]:
-        fragments = regions_mod.name_fragments(name)
-        if len(fragments) < 2:
-            continue
-        best: tuple[int, int, list[int]] = (0, 0, [])
-        where = ""
-        for path in sources[:FRAGMENT_FILES]:
-            if path not in texts:
-                f = reader.read(path, HUGE_BYTES, allow_head=True, count=False)
-                text = f.text if f is not None else ""
-                texts[path] = (text.split("\n"), regions_mod.definitions(path, text))
-            found = regions_mod.fragment_uses(*texts[path], fragments)
-            if found[:2] > best[:2]:
-                best, where = found, path
-        for line in best[2]:
-            ev.add_line(where, line)
 
 
 def _asked_for(

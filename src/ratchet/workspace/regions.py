@@ -291,60 +291,6 @@ def uses(
     return out
 
 
-#: words that do not join a compound in a test's name (``test_pre_init_with_kw_only``)
-_JOINERS = frozenset("test tests with without and or of the a an to in on for by is are when "
-                     "if not no should can does do from into at as its it".split())
-MAX_FRAGMENT_LINES = 30  # lines of one definition that the fragments of a test name mark
-
-
-def name_fragments(test_name: str) -> frozenset[str]:
-    """The compounds of a snake_case test name as code spells them: adjacent words that no
-    joining word separates (``test_pre_init_with_mixture_of_defaults_and_kw_only`` →
-    ``pre_init``, ``kw_only``). Prose names (``it("adds two")``) have none."""
-    words = [w for w in test_name.lower().split("_") if w]
-    return frozenset(
-        f"{a}_{b}" for a, b in zip(words, words[1:], strict=False)
-        if a not in _JOINERS and b not in _JOINERS and not a.isdigit() and not b.isdigit()
-    )
-
-
-def fragment_uses(
-    lines: Sequence[str], defs: Sequence[Definition], fragments: frozenset[str]
-) -> tuple[int, int, list[int]]:
-    """The function whose body spells most of ``fragments`` in its identifiers (``pre_init``
-    in ``pre_init_args``, ``call_pre_init``): (distinct fragments, lines holding one, those
-    lines, at most :data:`MAX_FRAGMENT_LINES`; a nested function's lines are its own); (0, 0,
-    []) when none spells two. What a test is named after is often the code it exercises,
-    even when nothing there is named like the test."""
-    if len(fragments) < 2:
-        return 0, 0, []
-    wrapped = {f"_{f}_" for f in fragments}
-    best: tuple[int, int, list[int]] = (0, 0, [])
-    for d in defs:
-        if d.kind != "def":
-            continue
-        # a nested function's lines count for it, not for the one around it
-        inner = [(o.start, o.end) for o in defs
-                 if o is not d and o.kind == "def" and d.start < o.start and o.end <= d.end]
-        found: set[str] = set()
-        hits, marked = 0, []
-        for i in range(d.start, min(d.end, len(lines)) + 1):
-            if any(a <= i <= b for a, b in inner):
-                continue
-            here = {w for ident in _IDENT.findall(lines[i - 1]) for w in wrapped
-                    if w in f"_{ident.lower()}_"}
-            if here:
-                found |= here
-                hits += 1
-                marked.append(i)
-        if len(found) >= 2 and (len(found), hits) > best[:2]:
-            best = (len(found), hits, marked[:MAX_FRAGMENT_LINES])
-    return best
-
-
-_IDENT = re.compile(r"[A-Za-z_]\w*")
-
-
 def callees(
     lines: Sequence[str], defs: Sequence[Definition], spans: Sequence[tuple[int, int]]
 ) -> list[str]:
