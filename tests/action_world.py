@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import git, make_repo, ratchet_env, run_ratchet
+from tests.conftest import git, make_repo, ratchet_env, ratchet_exe, run_ratchet
 from tests.fakes.github_server import FakeGitHub
 from tests.fakes.mem0_server import DEFAULT_KEY, FakeMem0Server
 from tests.fakes.minimax_server import FakeMiniMax
@@ -23,9 +23,12 @@ USER_ID = "ratchet:octo/calc"
 class World:
     """A repository on the fake GitHub, its bare origin, and the services the action uses."""
 
-    def __init__(self, tmp: Path, gh: FakeGitHub, model: FakeMiniMax, mem0: FakeMem0Server):
+    def __init__(
+        self, tmp: Path, gh: FakeGitHub, model: FakeMiniMax, mem0: FakeMem0Server,
+        files: dict[str, str] | None = None,
+    ) -> None:
         self.tmp, self.gh, self.model, self.mem0 = tmp, gh, model, mem0
-        seed = make_repo(tmp / "seed", calc_files())
+        seed = make_repo(tmp / "seed", files if files is not None else calc_files())
         self.origin = tmp / "origin.git"
         git(tmp, "clone", "-q", "--bare", str(seed), str(self.origin))
         self.repo_id = gh.add_repo(REPO, git_dir=self.origin)
@@ -66,8 +69,27 @@ class World:
         return {"action": action, "pull_request": pr, "repository": self.repository(), **extra}
 
     def run(
-        self, event: str, payload: dict[str, Any], *, mem0: bool = True
+        self, event: str, payload: dict[str, Any], *, mem0: bool = True, **extra_env: str
     ) -> tuple[subprocess.CompletedProcess[str], dict[str, str], str]:
+        """One `ratchet action` process for ``event``, to its end: (process, outputs, summary)."""
+        env, ws, out_file, summary = self.prepare(event, payload, mem0=mem0, **extra_env)
+        proc = run_ratchet(["action"], env, cwd=ws, timeout=600)
+        outputs = parse_outputs(out_file.read_text() if out_file.exists() else "")
+        return proc, outputs, summary.read_text() if summary.exists() else ""
+
+    def start(self, event: str, payload: dict[str, Any], **extra_env: str) -> subprocess.Popen:
+        """The same process, started and left running (its own process group, to be killed
+        as a runner kills a job)."""
+        env, ws, _out, _summary = self.prepare(event, payload, **extra_env)
+        return subprocess.Popen(
+            [*ratchet_exe(), "action"], env=env, cwd=ws, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+
+    def prepare(
+        self, event: str, payload: dict[str, Any], *, mem0: bool = True, **extra_env: str
+    ) -> tuple[dict[str, str], Path, Path, Path]:
+        """A new runner for one event: (environment, workspace clone, output file, summary)."""
         self.runs += 1
         ws = self.tmp / f"runner{self.runs}" / "calc"
         git(self.tmp, "clone", "-q", str(self.origin), str(ws))
@@ -94,12 +116,11 @@ class World:
             MINIMAX_BASE_URL=self.model.url,
             MEM0_API_KEY=DEFAULT_KEY,
             MEM0_HOST=self.mem0.url,
+            **extra_env,
         )
         if not mem0:  # CI without a Mem0 key: memory lives on the ratchet/ledger branch
             del env["MEM0_API_KEY"], env["MEM0_HOST"]
-        proc = run_ratchet(["action"], env, cwd=ws, timeout=600)
-        outputs = parse_outputs(out_file.read_text() if out_file.exists() else "")
-        return proc, outputs, summary.read_text() if summary.exists() else ""
+        return env, ws, out_file, summary
 
     def memory(self, kind: str | None = None) -> list[dict[str, Any]]:
         mems = [m["metadata"] for m in self.mem0.memories_of(USER_ID)]

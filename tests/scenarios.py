@@ -74,3 +74,23 @@ def calc_files(config: str = CONFIG) -> dict[str, str]:
         ".github/ratchet.yml": config,
         "pytest.ini": "[pytest]\npythonpath = .\n",
     }
+
+
+#: the calculator with a third bug (``neg``), for runs that make several attempts in a row
+OPS3 = OPS + '''
+
+def neg(a):
+    return a
+'''
+TESTS3 = TESTS.replace("import add, mul, sub", "import add, mul, neg, sub") + '''
+
+def test_neg():
+    assert neg(2) == -2
+'''
+FIX_NEG = proposal(
+    "Fix neg", "calc/ops.py", "def neg(a):\n    return a", "def neg(a):\n    return -a"
+)
+
+
+def calc3_files(config: str = CONFIG) -> dict[str, str]:
+    return {**calc_files(config), "calc/ops.py": OPS3, "tests/test_ops.py": TESTS3}

@@ -33,8 +33,12 @@ INPUT_ENV = {
     "minimax_base_url": "MINIMAX_BASE_URL",
     "mem0_host": "MEM0_HOST",
     "allowed_bot_ids": "RATCHET_ALLOWED_BOT_IDS",
+    "iterations": "RATCHET_ITERATIONS",
+    "task_key": "RATCHET_TASK_KEY",
+    "max_minutes": "RATCHET_MAX_MINUTES",
 }
-OUTPUTS = ("outcome", "score", "pr_number", "pr_url", "branch", "cost", "task_cost")
+OUTPUTS = ("outcome", "score", "pr_number", "pr_url", "branch", "cost", "task_cost",
+           "iterations", "commits", "matrix", "count")
 PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
 
 
@@ -105,8 +109,11 @@ def test_action_runs_ratchet_from_its_own_venv_without_touching_path():
     install = _step(action, "install")["run"]
     assert "-m venv" in install and '"$GITHUB_ACTION_PATH"' in install
     assert "pip install" in install and "uv" in install
-    run = _step(action, "run")["run"]
-    assert run.strip() == 'exec "$RATCHET_VENV/bin/python" -I -u -m ratchet action'
+    step = _step(action, "run")
+    assert step["run"].strip() == (
+        'exec "$RATCHET_VENV/bin/python" -I -u -m ratchet "$RATCHET_SUBCOMMAND"')
+    # the subcommand is one of two constants, never text from an input
+    assert step["env"]["RATCHET_SUBCOMMAND"] == "${{ inputs.plan == 'true' && 'plan' || 'action' }}"
 
 
 def test_action_caches_the_venv_before_ratchet_runs():

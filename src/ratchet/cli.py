@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "resume": ("ratchet.commands.steer", "cmd_control"),
     "memory": ("ratchet.commands.memory", "cmd_import_ledger"),
     "doctor": ("ratchet.commands.doctor", "cmd_doctor"),
+    "plan": ("ratchet.commands.plan", "cmd_plan"),
     "demo": ("ratchet.commands.demo", "cmd_demo"),
 }
 
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_control(sub)
     _add_memory(sub)
     _add_doctor(sub)
+    _add_plan(sub)
     _add_demo(sub)
     return parser
 
@@ -90,9 +92,18 @@ def _add_run(sub: Any) -> None:
     p.add_argument(
         "--iterations",
         type=int,
-        default=1,
+        default=None,
         metavar="N",
-        help="iterations to run in this process (default: 1)",
+        help="attempts to make in a row, stopping early when the suite is green or the "
+        "model proposes nothing (default: `iterations` in the config, else 1)",
+    )
+    p.add_argument(
+        "--max-minutes",
+        type=float,
+        default=None,
+        metavar="M",
+        help="no new attempt when it would not end within M minutes of the start "
+        "(default: `max_minutes` in the config, else 20)",
     )
     p.add_argument(
         "--base-branch",
@@ -203,6 +214,22 @@ def _add_doctor(sub: Any) -> None:
                        "the test sandbox, and (when their keys are set) MiniMax and Mem0 with "
                        "one cheap call each. Says what to fix; exits 1 if anything is wrong.")
     _add_repo(p)
+
+
+def _add_plan(sub: Any) -> None:
+    p = sub.add_parser(
+        "plan",
+        help="the due tasks as a JSON matrix for GitHub Actions (a fleet of tasks)",
+        description="List the repository's tasks (`task` and `tasks:` in the config, open "
+        "issues with the `task_label` label, open Ratchet pull requests), leave out the "
+        "paused, finished and over-budget ones, and print the rest as a GitHub Actions "
+        'matrix: {"include": [{"task": KEY}, ...]} (in Actions also the `matrix` and '
+        "`count` outputs). One listing of the open issues, one read of the memory. Needs "
+        "GITHUB_TOKEN.",
+    )
+    _add_repo(p)
+    p.add_argument("--repository", metavar="OWNER/NAME",
+                   help="the GitHub repository (default: GITHUB_REPOSITORY)")  # fmt: skip
 
 
 def _add_demo(sub: Any) -> None:

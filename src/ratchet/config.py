@@ -39,6 +39,26 @@ class Price(BaseModel):
     output: float = Field(ge=0, le=1_000)
 
 
+class TaskEntry(BaseModel):
+    """One more task of the repository (``tasks: [{key: ..., task: ...}]``), for the fleet
+    ``ratchet plan`` schedules."""
+
+    model_config = ConfigDict(extra="forbid")
+    key: str = Field(min_length=1, max_length=64)
+    task: str = Field(min_length=1, max_length=20_000)
+
+    @field_validator("key")
+    @classmethod
+    def _usable_key(cls, v: str) -> str:
+        problem = keys.key_problem(v)
+        if problem is not None or v in keys.RESERVED:
+            raise ValueError(
+                f"{v!r} is not a usable task key: lowercase letters, digits, '-', '.', '_' "
+                "(max 64), not a reserved name, e.g. add-type-hints"
+            )
+        return v
+
+
 class RepoConfig(BaseModel):
     """The keys of `.github/ratchet.yml` (all optional)."""
 
@@ -65,6 +85,31 @@ class RepoConfig(BaseModel):
     pricing: dict[str, Price] = Field(default_factory=dict, max_length=50)
     #: a known flaky test drops off the list after passing in this many evaluated runs
     flaky_forget_after: int = Field(default=10, ge=1, le=1_000)
+    iterations: int = Field(default=1, ge=1, le=100)  # attempts one run may make in a row
+    max_minutes: float = Field(default=20, gt=0, le=6 * 60)  # one run's wall time for them
+    tasks: list[TaskEntry] = Field(default_factory=list, max_length=500)  # the fleet's
+    #: open issues with this label are tasks for `ratchet plan` (issue-<N>); "" for none
+    task_label: str = Field(default="ratchet", max_length=50)
+
+    @field_validator("tasks")
+    @classmethod
+    def _distinct_keys(cls, v: list[TaskEntry]) -> list[TaskEntry]:
+        seen: set[str] = set()
+        for t in v:
+            if t.key in seen:
+                raise ValueError(f"the key {t.key!r} is listed twice; give each task its own")
+            seen.add(t.key)
+        return v
+
+    def task_text(self, key: str) -> str | None:
+        """The text of the configured task with this key (``task``'s slug, or a ``tasks:``
+        entry), None if neither is."""
+        for t in self.tasks:
+            if t.key == key:
+                return t.task
+        if self.task and keys.slugify(self.task) == key:
+            return self.task
+        return None
 
     @field_validator("score_command")
     @classmethod
@@ -144,6 +189,7 @@ class Settings:
     minimax_base_url: str
     iterations: int = 1
     base_remote: bool = False  # CI: the base commit is origin/<base_branch>
+    max_minutes: float | None = None  # None: no time limit for the run's iterations
 
     @property
     def protected_paths(self) -> list[str] | None:

@@ -54,6 +54,7 @@ class _Attempt:
     stopped: str = ""  # why the iteration ended before a model call (a budget)
     rate: money.Rate | None = None  # the price of the model answering (None: unpriced)
     repository: list[MemoryRecord] = field(default_factory=list)  # all records, at recall
+    failing_left: int | None = None  # tests failing on the branch as the iteration leaves it
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,8 @@ class Driver:
         ignore = frozenset(k.test for k in known)
         base_run = flaky.without(raw_base, ignore)
         assert base_run is not None
-        att = _Attempt(step.attempt, suite_score(base_run), repository=repository)
+        att = _Attempt(step.attempt, suite_score(base_run), repository=repository,
+                       failing_left=_failing(base_run))
         base_seen = [] if self.testbed.cached else [raw_base]  # a cached run was counted
         att.flaky = flaky.observed(base_seen, (), ignore)
         self.reporter.info(
@@ -130,13 +132,9 @@ class Driver:
                 wt, rec, chosen.changes, verdict.score_before, verdict.score_after, cand
             )
             att.records[-1] = rec.replace(commit=commit)
-        return self._result(
-            att,
-            verdict=verdict,
-            commit=commit,
-            diff=unified_diff(chosen.changes),
-            test_output=cand.output,
-        )
+            att.failing_left = _failing(cand)
+        return self._result(att, verdict=verdict, commit=commit, diff=unified_diff(chosen.changes),
+                            test_output=cand.output)  # fmt: skip
 
     def _recall(self) -> tuple[list[MemoryRecord], list[MemoryRecord], list[MemoryRecord]]:
         """The task's history, related records of other tasks, and every record of the
@@ -410,6 +408,7 @@ class Driver:
             test_output=test_output,
             stopped=att.stopped,
             rate=att.rate,
+            failing_left=att.failing_left,
             known_flaky=flaky.known_flaky(
                 [*att.repository, *att.records], self.settings.config.flaky_forget_after
             ),
@@ -443,6 +442,18 @@ class _Context:
                 needed=needed,
             ).text
         return self._cache[needed]
+
+
+def _failing(run: SuiteRun) -> int | None:
+    """How many tests fail in ``run`` (None when the suite did not run; from the exit code
+    alone: 0 or 1)."""
+    if not run.ok:
+        return None
+    if run.per_test:
+        return len(run.failing)
+    if run.source == "summary":
+        return run.failed + run.errors
+    return 0 if run.exit_code == 0 else 1
 
 
 def _usage_total(model: object) -> Usage:

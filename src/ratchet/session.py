@@ -38,7 +38,8 @@ class RunOptions:
     task: str | None = None
     task_key: str | None = None
     test_command: str | None = None
-    iterations: int = 1
+    iterations: int | None = None  # None: the config's `iterations`
+    max_minutes: float | None = None  # None: the config's `max_minutes`
     base_branch: str | None = None
     offline_playbook: Path | None = None
     model: str | None = None
@@ -118,7 +119,8 @@ def build_settings(
             if need_task
             else env.minimax_base_url
         ),
-        iterations=opts.iterations,
+        iterations=opts.iterations or cfg.iterations,
+        max_minutes=opts.max_minutes or cfg.max_minutes,
         base_remote=opts.remote_base,
     )
     if cfg.budget.usd is not None and settings.rate is None:

@@ -342,3 +342,19 @@ def test_a_weak_sandbox_with_credentials_present_fails_closed(repo: Path, tmp_pa
         accepted = run_ratchet(["run", "--repo", str(repo)], {**env, "RATCHET_SANDBOX": "none"})
         assert accepted.returncode == 0, accepted.stderr
         assert len(fake.requests) == 1
+
+
+def test_run_iterations_stop_at_green(repo: Path, tmp_path: Path) -> None:
+    """`--iterations 5`: two fixes (a regression between them is discarded), then the suite is
+    green and the run stops without asking again; `iterations:` in the config is the default."""
+    with FakeMiniMax() as fake:
+        fake.script(FIX_ADD, BREAK_SUB, IMPL_MUL, FIX_ADD)
+        env = ratchet_env(tmp_path / "home", MINIMAX_API_KEY="k", MINIMAX_BASE_URL=fake.url)
+        out = run_ratchet(["run", "--repo", str(repo), "--iterations", "5"], env)
+        assert out.returncode == 0, out.stderr
+        assert len(fake.requests) == 3
+    log = git(repo, "log", "--format=%s", "main..ratchet/make-the-calculator-correct")
+    assert log.splitlines() == ["Implement mul", "Fix add"]
+    assert "stopped after 3 iteration(s): the test suite is green" in out.stderr
+    bad = run_ratchet(["run", "--repo", str(repo), "--iterations", "0"], env)
+    assert bad.returncode == 1 and "--iterations must be between 1 and 100" in bad.stderr

@@ -1,10 +1,11 @@
 """`ratchet action`: the GitHub Actions entrypoint.
 
 Reads the Actions environment exactly as given (so tests can point it at fakes), decides from
-the event what to do (intent.py), checks who asked (collaborator permission API), then runs one
-iteration and publishes it: push `ratchet/<task>` with a lease, open or update the task's one
-PR, keep a sticky status comment, and write the step summary and outputs. The attempt is
-recorded before anything is published. It never ends silently: failures are reported in the
+the event what to do (intent.py), checks who asked (collaborator permission API), then runs up
+to `iterations` attempts and publishes each kept one as it is committed (publisher.py): push
+`ratchet/<task>` with a lease, open or update the task's one PR, keep a sticky status comment,
+and at the end write the step summary and outputs. Each attempt is recorded before anything is
+published. It never ends silently: failures are reported in the
 status comment too.
 """
 
@@ -13,20 +14,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ratchet.config import DEFAULT_TRIGGER, Settings
-from ratchet.core import keys, money, publish, steering, task_report
-from ratchet.core.iteration import Result
+from ratchet.config import DEFAULT_TRIGGER, RepoConfig, Settings, check_task_key
+from ratchet.core import keys, publish, rounds, steering
 from ratchet.environment import Environment
 from ratchet.errors import ConfigError, RatchetError
 from ratchet.github.env import ActionEnv
 from ratchet.github.status import Status
 from ratchet.intent import Intent, Skip, parse_event
 from ratchet.progress import Reporter
-from ratchet.records import MemoryRecord
 from ratchet.redact import redactor_from_env
 
 if TYPE_CHECKING:
@@ -223,6 +223,8 @@ class Action:
         return True
 
     def _task_key(self, intent: Intent, config_task: str | None) -> str | None:
+        if self.aenv.task_key and intent.event in ("schedule", "workflow_dispatch"):
+            return check_task_key(self.aenv.task_key)  # one job of a fleet (`ratchet plan`)
         configured = self.aenv.task or config_task
         key = publish.task_key_for(intent, configured, self.aenv.repository)
         if isinstance(key, publish.AskPull):
@@ -273,9 +275,17 @@ class Action:
         return f"gh-{self.aenv.run_id}-{self.aenv.run_attempt}"
 
     # -- one iteration ---------------------------------------------------------------------
-    def _task_text(self, intent: Intent, key: str, config_task: str | None) -> str:
+    def _task_text(self, intent: Intent, key: str, cfg: RepoConfig) -> str:
         number = publish.issue_of(intent, key)
-        configured = self.aenv.task or config_task
+        configured = self.aenv.task or cfg.task_text(key) or cfg.task
+        if self.aenv.task_key and number is None and not self.aenv.task and (
+            cfg.task_text(key) is None
+        ):
+            raise ConfigError(
+                f"task {key!r} is neither an issue (issue-<N>) nor a task of the config",
+                "add it to `tasks:` in .github/ratchet.yml ({key: ..., task: ...}), or pass "
+                "its text in the `task` input",
+            )
         if number is None:
             return publish.task_text(intent, key, configured)
         issue = self.gh.issue(number)
@@ -288,6 +298,10 @@ class Action:
     def _iterate(
         self, intent: Intent, key: str, base: str, store: Any, pr: Any, trigger: str
     ) -> int:
+        """Up to ``iterations`` attempts in a row (see core/rounds.py), each kept one published
+        as soon as it is committed."""
+        from ratchet.commands.publisher import Publisher
+        from ratchet.commands.run import run_limits
         from ratchet.commands.wiring import make_driver, make_model_factory
         from ratchet.github import actions
         from ratchet.workspace import git as gitops
@@ -304,19 +318,31 @@ class Action:
         driver = make_driver(
             settings, self.repo, store, self.reporter, self._run_id(), factory, self.env
         )
+        limits = run_limits(settings)
+        out = Publisher(self, key, settings, store, pr, trigger, remote.sha, base_sha)
+        started = time.monotonic()
+        done: list[rounds.Done] = []
+        why: str | None = None
         with gitops.task_lock(self.repo, key):
-            result = driver.iterate()
-        self.reporter.close()
-        if result.test_output:
-            with actions.group("test output of the change (as printed by the test command)"):
-                actions.echo_untrusted(self.redact(result.test_output))
+            while why is None:
+                t0 = time.monotonic()
+                if limits.iterations > 1:
+                    self.reporter.info(f"— iteration {len(done) + 1} of {limits.iterations} —")
+                result = driver.iterate()
+                self.reporter.close()
+                if result.test_output:
+                    with actions.group("test output of the change (as printed by the test "
+                                       "command)"):  # fmt: skip
+                        actions.echo_untrusted(self.redact(result.test_output))
+                out.iteration(result, limits.iterations)
+                done.append(rounds.Done(result.outcome, time.monotonic() - t0,
+                                        result.failing_left))  # fmt: skip
+                why = rounds.stop_reason(done, time.monotonic() - started, limits)
+                print(self.redact(f"ratchet: {result.outcome}: {result.title or result.detail}"))
         self.reporter.on_phase = None
-        self.outputs.update(
-            outcome=result.outcome,
-            score=result.score_after if result.score_after is not None else result.score_before,
-        )
-        self._publish(key, settings, result, store, pr, trigger, remote, base_sha)
-        print(self.redact(f"ratchet: {result.outcome}: {result.title or result.detail}"))
+        if limits.iterations > 1:
+            print(f"ratchet: stopped after {len(done)} iteration(s): {why}")
+        out.finish(why, limits.iterations)
         return 0
 
     def _prepare_branch(
@@ -342,7 +368,7 @@ class Action:
             return None
         # the task branch starts from origin's tip (or the base if there is none yet)
         git(root, "update-ref", f"refs/heads/{branch}", remote.sha or base_sha)
-        task = self._task_text(intent, key, settings.config.task)
+        task = self._task_text(intent, key, settings.config)
         return self._settings(key, base, task), remote, base_sha
 
     def _settings(self, key: str, base: str, task: str | None) -> Settings:
@@ -356,114 +382,10 @@ class Action:
             task=task,
             task_key=key,
             test_command=a.test_command,
+            iterations=a.iterations,
+            max_minutes=a.max_minutes,
             default_base=base,
             remote_base=True,
             config_path=a.config or ".github/ratchet.yml",
         )
         return build_settings(opts, self.repo, self.env, need_task=task is not None)
-
-    def _publish(
-        self,
-        key: str,
-        settings: Settings,
-        result: Result,
-        store: Any,
-        pr: Any,
-        trigger: str,
-        remote: RemoteBranch,
-        base_sha: str,
-    ) -> None:
-        """Push the kept commit (with a lease), open or update the one PR, then the status
-        comment, the job summary and the outputs."""
-        from ratchet.core.render import step_summary
-        from ratchet.github import actions
-
-        root, branch, status = Path(self.repo.working_dir), keys.branch_of(key), self.status
-        assert status is not None
-        if result.commit:
-            status.post(phase="publish", result=None)
-            self._push(root, result, branch, remote.sha, store)
-        records = store.records(key)
-        account = task_report.Account.of(records, settings.limits, settings.rate)
-        if publish.should_open_pr(result.commit, remote.sha, base_sha):
-            pr = self._upsert_pr(pr, key, branch, settings, result, records, trigger, account)
-            if result.records and pr is not None:
-                try:
-                    store.update(result.records[-1].replace(pr=pr.number))
-                except RatchetError as exc:
-                    self.reporter.warn(f"could not add the PR number to memory: {exc}")
-        summary = dict(publish.result_summary(result, pr.url if pr else None))
-        summary["cost"] = (
-            f"{money.usd(result.cost_usd)} this run · {account.cost_text()} for the task"
-        )
-        status.pr_url = pr.url if pr else None
-        status.post(phase=None, result=summary)
-        forget_after = settings.config.flaky_forget_after
-        flaky_tests = task_report.flaky_lines(result.known_flaky, forget_after)
-        sections = (
-            ("Budget", account.budget_line()),
-            ("Known flaky tests", "\n".join(flaky_tests)),
-        )
-        actions.append_summary(
-            self.aenv.summary,
-            step_summary(task_key=key, result=summary, records=records,
-                         run_url=self.aenv.run_url, redact=self.redact, sections=sections),
-        )  # fmt: skip
-        self.outputs.update(
-            branch=branch, pr_number=pr.number if pr else None, pr_url=pr.url if pr else None,
-            cost=f"{result.cost_usd:.6f}" if result.cost_usd is not None else None,
-            task_cost=(
-                f"{account.spent.usd_bound(settings.rate):.6f}" if settings.rate is not None
-                else None
-            ),
-        )  # fmt: skip
-
-    def _push(self, root: Path, result: Result, branch: str, lease: Any, store: Any) -> None:
-        from ratchet.github.branch import push_with_lease
-
-        try:
-            push_with_lease(root, result.commit, branch, lease, self.git_env)
-        except RatchetError as exc:
-            # the change stays recorded (with its verdict) but memory must not say it is on
-            # the branch: the runner's copy of the commit is about to disappear
-            last = result.records[-1]
-            try:
-                store.update(
-                    last.replace(
-                        commit="", detail=self.redact(f"{last.detail} (not published: {exc})")
-                    )
-                )
-            except RatchetError as inner:
-                self.reporter.warn(f"could not mark the attempt as unpublished: {inner}")
-            raise
-
-    def _upsert_pr(
-        self,
-        pr: Any,
-        key: str,
-        branch: str,
-        settings: Any,
-        result: Any,
-        records: list[MemoryRecord],
-        trigger: str,
-        account: task_report.Account,
-    ) -> Any:
-        from ratchet.core.render import pr_body
-
-        body = pr_body(
-            task_key=key,
-            task_text=settings.task_text,
-            latest_outcome=result.outcome,
-            score_before=result.score_before,
-            score_after=result.score_after,
-            records=records,
-            run_url=self.aenv.run_url,
-            trigger_phrase=trigger,
-            redact=self.redact,
-            budget=account.budget_line(),
-        )
-        body += publish.pr_footer(key)
-        title = publish.pr_title(settings.task_text, key, self.redact)
-        if pr is None:
-            return self.gh.create_pr(branch, settings.base_branch, title, body)
-        return self.gh.update_pr(pr.number, body=body)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import time
 
 from ratchet.commands.wiring import make_driver, make_model_factory, open_memory
+from ratchet.config import Settings
+from ratchet.core import rounds
 from ratchet.core.iteration import Result
 from ratchet.core.outcome import is_kept
 from ratchet.environment import Environment
@@ -17,8 +20,10 @@ from ratchet.session import RunOptions, build_settings, run_id
 def cmd_run(args: argparse.Namespace, env: Environment) -> int:
     from ratchet.workspace import git as gitops
 
-    if args.iterations < 1:
-        raise ConfigError("--iterations must be at least 1", "e.g. --iterations 3")
+    if args.iterations is not None and not 1 <= args.iterations <= 100:
+        raise ConfigError("--iterations must be between 1 and 100", "e.g. --iterations 3")
+    if args.max_minutes is not None and not 0 < args.max_minutes <= 360:
+        raise ConfigError("--max-minutes must be above 0 and at most 360", "e.g. --max-minutes 20")
     reporter = Reporter(redact=redactor_from_env(env), quiet=args.quiet)
     repo = gitops.open_repo(args.repo.resolve())
     opts = RunOptions(
@@ -27,6 +32,7 @@ def cmd_run(args: argparse.Namespace, env: Environment) -> int:
         task_key=args.task_key,
         test_command=args.test_command,
         iterations=args.iterations,
+        max_minutes=args.max_minutes,
         base_branch=args.base_branch,
         offline_playbook=args.offline_playbook,
         model=args.model,
@@ -39,14 +45,24 @@ def cmd_run(args: argparse.Namespace, env: Environment) -> int:
         f"tests: {settings.test_command} ({settings.test_command_source}); memory: {store.name}"
     )
     driver = make_driver(settings, repo, store, reporter, run_id(env), factory, env)
+    limits = run_limits(settings)
+    started = time.monotonic()
+    done: list[rounds.Done] = []
     try:
         with gitops.task_lock(repo, settings.task_key):
-            for i in range(settings.iterations):
-                if settings.iterations > 1:
-                    reporter.info(f"— iteration {i + 1} of {settings.iterations} —", style="bold")
+            while True:
+                if limits.iterations > 1:
+                    reporter.info(f"— iteration {len(done) + 1} of {limits.iterations} —",
+                                  style="bold")  # fmt: skip
+                t0 = time.monotonic()
                 result = driver.iterate()
                 print_summary(reporter, result)
-                if result.outcome in ("budget", "no_change"):
+                done.append(rounds.Done(result.outcome, time.monotonic() - t0,
+                                        result.failing_left))  # fmt: skip
+                why = rounds.stop_reason(done, time.monotonic() - started, limits)
+                if why is not None:
+                    if limits.iterations > 1:
+                        reporter.info(f"stopped after {len(done)} iteration(s): {why}")
                     break
     except BaseException:
         reporter.end_phase(ok=False)
@@ -54,6 +70,12 @@ def cmd_run(args: argparse.Namespace, env: Environment) -> int:
     finally:
         reporter.close()
     return 0
+
+
+def run_limits(settings: Settings) -> rounds.RunLimits:
+    """How many attempts this run may make, within how many seconds."""
+    minutes = settings.max_minutes
+    return rounds.RunLimits(settings.iterations, minutes * 60 if minutes is not None else None)
 
 
 def print_summary(reporter: Reporter, r: Result) -> None:

@@ -50,6 +50,7 @@ class Result:
     test_output: str = ""  # the candidate suite's (capped) output
     cost_usd: float | None = None  # what this iteration's model calls cost (None: unpriced)
     known_flaky: tuple[flaky.Known, ...] = ()  # the repository's, after this iteration
+    failing_left: int | None = None  # tests failing on the task branch after it (None: unknown)
 
 
 def result_of(
@@ -67,6 +68,7 @@ def result_of(
     stopped: str = "",
     rate: money.Rate | None = None,
     known_flaky: Sequence[flaky.Known] = (),
+    failing_left: int | None = None,
 ) -> Result:
     """The iteration's result: outcome, attempt, scores and detail are the last record's,
     unless it ``stopped`` before a model call (a budget): then the outcome is BUDGET."""
@@ -84,6 +86,7 @@ def result_of(
         usage=u,
         cost_usd=money.cost_of(u.prompt_tokens, u.completion_tokens, rate),
         known_flaky=tuple(known_flaky),
+        failing_left=failing_left,
         title=title,
         verdict=verdict,
         commit=commit,

@@ -255,6 +255,33 @@ class GitHubClient:
         except Exception as exc:
             raise self._error(exc, action, "issues: read") from exc
 
+    def open_issues(self, limit: int = 3000) -> list[IssueInfo]:
+        """The open issues and pull requests, newest first, without their comments: one
+        paginated listing (100 a page), at most ``limit``."""
+        from github.GithubObject import GithubObject
+
+        action = "listing the open issues"
+        out: list[IssueInfo] = []
+        # the listed JSON as GitHub sent it: PyGithub's attributes would fetch each issue
+        # again for a key the listing leaves out (``pull_request`` on a plain issue)
+        listed = GithubObject.raw_data.fget  # type: ignore[attr-defined]
+        try:
+            for iss in self._repo_obj.get_issues(state="open"):
+                raw = listed(iss)
+                user = raw.get("user") or {}
+                out.append(IssueInfo(
+                    number=int(raw["number"]), title=str(raw.get("title") or ""),
+                    body=str(raw.get("body") or ""), author=str(user.get("login") or ""),
+                    is_pr=bool(raw.get("pull_request")), state=str(raw.get("state") or ""),
+                    author_id=int(user.get("id") or 0), author_type=str(user.get("type") or ""),
+                    labels=tuple(str(x.get("name")) for x in raw.get("labels") or []),
+                ))  # fmt: skip
+                if len(out) >= limit:
+                    break
+        except Exception as exc:
+            raise self._error(exc, action, "issues: read") from exc
+        return out
+
     def upsert_comment(self, issue_number: int, marker: str, body: str) -> int:
         """The sticky comment: edit OUR comment containing ``marker`` in place, else create it.
 

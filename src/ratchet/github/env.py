@@ -5,7 +5,7 @@ composite action maps its inputs to."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +30,10 @@ class ActionEnv:
     test_command: str | None
     config: str | None
     allowed_bot_ids: frozenset[int]
+    iterations: int | None = None  # None: the config's `iterations`
+    #: the task of a scheduled or manual run (one job of a `ratchet plan` matrix)
+    task_key: str | None = None
+    max_minutes: float | None = None  # None: the config's `max_minutes`
     #: seconds between write calls to the GitHub API (reads wait a quarter of it); GitHub asks
     #: integrations to pace writes to stay clear of its secondary rate limits
     github_throttle: float = 1.0
@@ -57,27 +61,9 @@ class ActionEnv:
                 "GITHUB_TOKEN is not set",
                 "pass `github_token: ${{ secrets.GITHUB_TOKEN }}` to the action",
             )
-        bots: set[int] = set()
-        for part in get("RATCHET_ALLOWED_BOT_IDS").replace(" ", ",").split(","):
-            if part:
-                if not part.isdigit():
-                    raise ConfigError(
-                        f"allowed_bot_ids: {part!r} is not a numeric user id",
-                        "list numeric GitHub user ids, e.g. 41898282",
-                    )
-                bots.add(int(part))
-        throttle_text = get("RATCHET_GITHUB_THROTTLE", "1")
-        try:
-            throttle = float(throttle_text)
-        except ValueError:
-            throttle = -1.0
-        if not 0 <= throttle <= 60:
-            raise ConfigError(
-                f"RATCHET_GITHUB_THROTTLE: {throttle_text!r} is not a number of seconds "
-                "between 0 and 60",
-                "leave it unset (1 second between GitHub API writes), or e.g. 0 for a GitHub "
-                "Enterprise Server without rate limits",
-            )
+        bots, throttle = _bot_ids(get("RATCHET_ALLOWED_BOT_IDS")), _throttle(get)
+        iterations = _number(get("RATCHET_ITERATIONS"), "iterations", int, 1, 100, "4")
+        max_minutes = _number(get("RATCHET_MAX_MINUTES"), "max_minutes", float, 0, 360, "20")
         return cls(
             event_name=get("GITHUB_EVENT_NAME"),
             event_path=get("GITHUB_EVENT_PATH"),
@@ -94,6 +80,58 @@ class ActionEnv:
             task=get("RATCHET_TASK") or None,
             test_command=get("RATCHET_TEST_COMMAND") or None,
             config=get("RATCHET_CONFIG") or None,
-            allowed_bot_ids=frozenset(bots),
+            allowed_bot_ids=bots,
             github_throttle=throttle,
+            iterations=int(iterations) if iterations is not None else None,
+            max_minutes=max_minutes,
+            task_key=get("RATCHET_TASK_KEY") or None,
         )
+
+
+def _number(
+    text: str, name: str, kind: type[int] | type[float], low: float, high: float, example: str
+) -> float | None:
+    """An action input holding a number between ``low`` (exclusive for 0) and ``high``;
+    None when empty (the config's value applies)."""
+    if not text:
+        return None
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or not (low < value if low == 0 else low <= value) or value > high:
+        what = "a whole number" if kind is int else "a number"
+        raise ConfigError(
+            f"the action input {name}: {text!r} is not {what} from {low:g} to {high:g}",
+            f"e.g. {name}: {example}, or leave it empty for `{name}` in .github/ratchet.yml",
+        )
+    return value
+
+
+def _bot_ids(text: str) -> frozenset[int]:
+    bots: set[int] = set()
+    for part in text.replace(" ", ",").split(","):
+        if part:
+            if not part.isdigit():
+                raise ConfigError(
+                    f"allowed_bot_ids: {part!r} is not a numeric user id",
+                    "list numeric GitHub user ids, e.g. 41898282",
+                )
+            bots.add(int(part))
+    return frozenset(bots)
+
+
+def _throttle(get: Callable[[str, str], str]) -> float:
+    throttle_text = get("RATCHET_GITHUB_THROTTLE", "1")
+    try:
+        throttle = float(throttle_text)
+    except ValueError:
+        throttle = -1.0
+    if not 0 <= throttle <= 60:
+        raise ConfigError(
+            f"RATCHET_GITHUB_THROTTLE: {throttle_text!r} is not a number of seconds "
+            "between 0 and 60",
+            "leave it unset (1 second between GitHub API writes), or e.g. 0 for a GitHub "
+            "Enterprise Server without rate limits",
+        )
+    return throttle

@@ -32,12 +32,16 @@ class Status:
         self.warn = warn
         self.redact = redact
         self.pr_url: str | None = None
+        #: the run so far (one line per iteration), shown whenever no other notice is
+        self.notes: str | None = None
 
     def post(self, **kw: Any) -> None:
         if self.number is None:
             return
         from ratchet.core.render import status_comment, status_marker
 
+        if not kw.get("notice"):
+            kw["notice"] = self.notes
         body = status_comment(
             task_key=self.key,
             run_url=self.aenv.run_url,
