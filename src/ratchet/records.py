@@ -18,7 +18,9 @@ SCHEMA = 1
 #: attempt: one try and its verdict; feedback: a review; outcome: the PR merged or closed;
 #: forget: a writer asked that an attempt (``attempt`` N) or all of the task (0) stop shaping
 #: prompts and the repeat guard; control: the task was paused or resumed (``outcome``)
-KINDS = ("attempt", "feedback", "outcome", "forget", "control")
+#: branch: what happened to the task branch when its base moved (outcome rebased, rebuilt or
+#: restarted)
+KINDS = ("attempt", "feedback", "outcome", "forget", "control", "branch")
 #: the kinds that steer a task rather than tell its history (never shown to the model)
 STEERING_KINDS = frozenset({"forget", "control"})
 PAUSED, RESUMED = "paused", "resumed"
@@ -91,6 +93,8 @@ class MemoryRecord:
             text = f"Task {self.task}: {what} forgotten at the request of {self.actor or '-'}."
         elif self.kind == "control":
             text = f"Task {self.task} {self.outcome} by {self.actor or '-'}."
+        elif self.kind == "branch":
+            text = f"Task {self.task} branch {self.outcome}: {self.detail[:400]}"
         else:
             text = f"Task {self.task} pull request outcome: {self.outcome}. {self.detail[:300]}"
         return f"{text} [run {self.run_id or '-'} at {self.created_at}]"

@@ -27,6 +27,7 @@ from ratchet.github.env import ActionEnv
 from ratchet.github.status import Status
 from ratchet.intent import Intent, Skip, parse_event
 from ratchet.progress import Reporter
+from ratchet.records import MemoryRecord
 from ratchet.redact import redactor_from_env
 
 if TYPE_CHECKING:
@@ -319,7 +320,9 @@ class Action:
             settings, self.repo, store, self.reporter, self._run_id(), factory, self.env
         )
         limits = run_limits(settings)
-        out = Publisher(self, key, settings, store, pr, trigger, remote.sha, base_sha)
+        lease, moved = self._follow_base(key, remote, base_sha, store, driver.testbed)
+        out = Publisher(self, key, settings, store, pr, trigger, lease, base_sha)
+        out.notice = moved
         started = time.monotonic()
         done: list[rounds.Done] = []
         why: str | None = None
@@ -370,6 +373,38 @@ class Action:
         git(root, "update-ref", f"refs/heads/{branch}", remote.sha or base_sha)
         task = self._task_text(intent, key, settings.config)
         return self._settings(key, base, task), remote, base_sha
+
+    def _follow_base(
+        self, key: str, remote: RemoteBranch, base_sha: str, store: Any, testbed: Any
+    ) -> tuple[str | None, str]:
+        """Carry the task branch onto the base branch's new tip when it moved (rebased,
+        rebuilt, or restarted when nothing applies or the suite judges the result worse than
+        the base), push it with a lease and remember what happened: (origin's tip of the task
+        branch now, what to tell people; "" when the base had not moved)."""
+        from ratchet.evaluate.verdict import judge
+        from ratchet.github.branch import push_with_lease
+        from ratchet.workspace import follow
+        from ratchet.workspace.gitcmd import git
+
+        if remote.sha is None:
+            return None, ""
+        root, branch = Path(self.repo.working_dir), keys.branch_of(key)
+        moved = follow.follow(root, remote.sha, base_sha)
+        if moved.how == follow.CURRENT:
+            return remote.sha, ""
+        tip, how, refused = moved.tip, moved.how, ""
+        if tip != base_sha:
+            verdict = judge(testbed.baseline(base_sha), testbed.baseline(tip))
+            if not verdict.keeps:
+                tip, how = base_sha, follow.RESTARTED
+                refused = f"{verdict.outcome} ({verdict.reason})"
+        text = publish.follow_notice(how, base_sha, moved.carried, moved.dropped, refused)
+        self.reporter.info(text)
+        git(root, "update-ref", f"refs/heads/{branch}", tip)
+        push_with_lease(root, tip, branch, remote.sha, self.git_env)
+        store.add(MemoryRecord(kind="branch", task=key, outcome=how, detail=self.redact(text),
+                               branch=branch, commit=tip, run_id=self._run_id()))  # fmt: skip
+        return tip, text
 
     def _settings(self, key: str, base: str, task: str | None) -> Settings:
         """The task's settings from the config on the base branch (``task`` None: for a

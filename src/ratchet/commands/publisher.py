@@ -39,6 +39,7 @@ class Publisher:
         self.branch = keys.branch_of(key)
         self.results: list[Result] = []
         self._pr_is_current = False  # the PR body shows the last result
+        self.notice = ""  # what happened to the branch before the first iteration
 
     # -- after each iteration ---------------------------------------------------------------
     def iteration(self, result: Result, total: int) -> None:
@@ -52,7 +53,7 @@ class Publisher:
             self._push(result)
             self.lease = result.commit
             self._upsert_pr(result)
-        if total > 1:
+        if total > 1 or self.notice:
             status.notes = self._run_lines(total)
 
     # -- at the end ---------------------------------------------------------------------------
@@ -72,7 +73,7 @@ class Publisher:
         summary = dict(publish.result_summary(result, self.pr.url if self.pr else None))
         summary["cost"] = f"{money.usd(self._run_cost())} this run · {account.cost_text()} " \
             "for the task"
-        if total > 1:
+        if total > 1 or self.notice:
             status.notes = self._run_lines(total, stopped)
         status.pr_url = self.pr.url if self.pr else None
         status.post(phase=None, result=summary)
@@ -80,7 +81,7 @@ class Publisher:
                                               self.settings.config.flaky_forget_after)
         sections = [("Budget", account.budget_line()),
                     ("Known flaky tests", "\n".join(flaky_tests))]
-        if total > 1:
+        if total > 1 or self.notice:
             sections.insert(0, ("This run", self._run_lines(total, stopped)))
         actions.append_summary(
             host.aenv.summary,
@@ -110,16 +111,20 @@ class Publisher:
         return task_report.Account.of(records, self.settings.limits, self.settings.rate)
 
     def _run_lines(self, total: int, stopped: str | None = None) -> str:
-        """The run so far, one line per iteration (what it tried, the verdict, the commit)."""
-        lines = []
-        for i, r in enumerate(self.results, 1):
-            what = r.title or r.detail or "(no attempt)"
-            commit = f", pushed {r.commit[:10]}" if r.commit else ""
-            lines.append(f"{i}. {r.outcome or 'no attempt'}: {what}{commit}")
-        head = f"Iteration {len(self.results)} of up to {total} done."
-        if stopped:
-            head = f"Stopped after {len(self.results)} of up to {total} iterations: {stopped}."
-        return self.host.redact("\n".join([head, *lines]))
+        """What happened to the branch when its base had moved, then the run so far, one
+        line per iteration (what it tried, the verdict, the commit)."""
+        lines = [self.notice] if self.notice else []
+        if total > 1:
+            head = f"Iteration {len(self.results)} of up to {total} done."
+            if stopped:
+                head = (f"Stopped after {len(self.results)} of up to {total} iterations: "
+                        f"{stopped}.")  # fmt: skip
+            lines.append(head)
+            for i, r in enumerate(self.results, 1):
+                what = r.title or r.detail or "(no attempt)"
+                commit = f", pushed {r.commit[:10]}" if r.commit else ""
+                lines.append(f"{i}. {r.outcome or 'no attempt'}: {what}{commit}")
+        return self.host.redact("\n".join(lines))
 
     def _push(self, result: Result) -> None:
         from ratchet.github.branch import push_with_lease

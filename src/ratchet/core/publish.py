@@ -10,7 +10,7 @@ git, and carries out what these return).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from ratchet.core import keys
@@ -167,3 +167,31 @@ def result_summary(result: Result, pr_url: str | None) -> Mapping[str, object]:
         "pr_url": pr_url,
         "detail": result.detail,
     }
+
+
+def follow_notice(
+    how: str, base: str, carried: Sequence[str], dropped: Sequence[str], refused: str = ""
+) -> str:
+    """What happened to the task branch when its base had moved (``how``: rebased, rebuilt,
+    restarted; ``refused``: why a carried-over branch was not kept, the suite's verdict)."""
+    def subjects(items: Sequence[str]) -> str:
+        shown = ", ".join(f'"{s}"' for s in items[:5])
+        return shown + (f" and {len(items) - 5} more" if len(items) > 5 else "")
+
+    where = f"the new tip of the base branch ({base[:10]})"
+    if refused:
+        return (f"The base branch moved. The task's commits were carried onto {where}, but "
+                f"the tests judged the result {refused}, so the task starts again from there; "
+                "memory keeps what worked.")
+    if how == "rebased":
+        return (f"The base branch moved: the task's {len(carried)} commit(s) were rebased "
+                f"onto {where}.")
+    if how == "rebuilt":
+        text = (f"The base branch moved and git could not rebase cleanly: the task's changes "
+                f"were rebuilt on {where} through the edit engine ({subjects(carried)}).")
+        if dropped:
+            text += f" No longer applicable, dropped: {subjects(dropped)}."
+        return text
+    return (f"The base branch moved and none of the task's changes apply to {where} any "
+            f"more ({subjects(dropped)}): the task starts again from there; memory keeps "
+            "what worked.")

@@ -301,6 +301,8 @@ def _title(r: MemoryRecord, limit: int) -> str:
 
 
 def _detail(r: MemoryRecord) -> str:
+    if r.kind == "branch":
+        return f"- Task branch {(r.outcome or 'unknown').upper()}: {one_line(r.detail, 400)}"
     if r.kind == "outcome":
         text = f"- Pull request outcome: {(r.outcome or 'unknown').upper()}"
         if r.pr is not None:
@@ -327,6 +329,8 @@ def _detail(r: MemoryRecord) -> str:
 
 
 def _line(r: MemoryRecord) -> str:
+    if r.kind == "branch":
+        return f"- task branch {r.outcome or 'unknown'}: {one_line(r.detail, 100)}"
     if r.kind == "outcome":
         note = f": {one_line(r.detail, 120)}" if r.detail else ""
         return f"- pull request {r.outcome or 'unknown'}{note}"
