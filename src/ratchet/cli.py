@@ -125,9 +125,10 @@ def _add_action(sub: Any) -> None:
     sub.add_parser(
         "action",
         help="the GitHub Actions entrypoint (reads the GITHUB_* environment)",
-        description="Run as a GitHub Action: read the event, check who asked, run one "
-        "iteration, push ratchet/<task>, open or update its pull request, and keep a "
-        "status comment. Configured through the environment (see action.yml).",
+        description="Run as a GitHub Action: read the event, check who asked, bring the "
+        "task branch onto a moved base, run up to `iterations` attempts, push each kept "
+        "change to ratchet/<task>, open or update its pull request, and keep a status "
+        "comment. Configured through the environment (see action.yml).",
     )
 
 
