@@ -36,6 +36,12 @@ FOUR = RunLimits(iterations=4, max_seconds=600)
         ([Done("improved", 10, 1)], 590, FOUR,
          "another iteration (about 42 s) would not fit in the 10 s left of `max_minutes`"),
         ([Done("improved", 10, 1)], 9999, RunLimits(4, None), None),  # no time limit
+        # the suite does not run: one more try (a change may fix it), not a third
+        ([Done("broken", 1, None)], 1, FOUR, None),
+        ([Done("broken", 1, None), Done("invalid", 1, None)], 2, FOUR,
+         "the test suite does not run on the task branch, and two attempts did not make it "
+         "run (see the warning above)"),
+        ([Done("broken", 1, None), Done("improved", 1, None)], 2, FOUR, None),
     ],
 )
 def test_stop_reason(done: list[Done], elapsed: float, limits: RunLimits,

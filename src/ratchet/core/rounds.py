@@ -8,6 +8,8 @@ A run goes on, one attempt after another, until one of these, checked in this or
   (``no_change``), a budget is used up, the task is paused, or the attempt failed before it
   could be judged (``error``: the next one would most likely fail the same way);
 * a kept change left no failing test: the suite is green;
+* the suite does not run on the task branch (an environment problem, most often), and two
+  attempts in a row did not make it run;
 * the time left would not fit another iteration: the slowest one so far, plus a margin, must
   end before ``max_minutes`` (keep the job's ``timeout-minutes`` above it, so the job is
   never killed mid-iteration; a killed job still loses nothing that was pushed).
@@ -68,6 +70,10 @@ def stop_reason(done: Sequence[Done], elapsed: float, limits: RunLimits) -> str 
         }[last.outcome]
     if last.outcome in KEPT and last.failing_left == 0:
         return "the test suite is green"
+    if len(done) >= 2 and all(d.failing_left is None and d.outcome not in KEPT
+                              for d in done[-2:]):  # fmt: skip
+        return ("the test suite does not run on the task branch, and two attempts did not "
+                "make it run (see the warning above)")
     if limits.max_seconds is not None:
         estimate = max(d.seconds for d in done) * SLACK + MARGIN_SECONDS
         left = limits.max_seconds - elapsed
