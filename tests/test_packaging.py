@@ -35,6 +35,7 @@ INPUT_ENV = {
     "allowed_bot_ids": "RATCHET_ALLOWED_BOT_IDS",
     "iterations": "RATCHET_ITERATIONS",
     "task_key": "RATCHET_TASK_KEY",
+    "publish_token": "RATCHET_PUBLISH_TOKEN",
     "max_minutes": "RATCHET_MAX_MINUTES",
 }
 OUTPUTS = ("outcome", "score", "pr_number", "pr_url", "branch", "cost", "task_cost",

@@ -217,3 +217,24 @@ def test_without_mem0_the_ledger_remembers_across_runners(world: World) -> None:
     prompt = json.dumps(world.model.requests[-1].json["messages"])
     assert "Fix add" in prompt and "improved" in prompt
     assert outputs["outcome"] == "improved" and world.mem0.requests == []
+
+
+def test_a_publish_token_opens_the_pr_as_the_app_so_ci_runs(world: World) -> None:
+    """With `publish_token` (a GitHub App installation token), the task's PR is the App's:
+    GitHub starts the repository's workflows for it (GITHUB_TOKEN's events never do); the
+    status comment and reaction still come from the workflow's token."""
+    app_token = "ghs_appINSTALLATIONtoken0123456789ab"
+    world.gh.add_token(app_token, "ratchet-app[bot]", installation=True)
+    world.model.script(FIX_ADD)
+    payload = world.comment(world.issue, "/agent next", "alice")
+    proc, outputs, _ = world.run("issue_comment", payload, RATCHET_PUBLISH_TOKEN=app_token)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    [pr] = world.gh.pulls(REPO)
+    assert pr["user"]["login"] == "ratchet-app[bot]"
+    [status] = [c for c in world.gh.comments(REPO, world.issue) if "ratchet:status" in c["body"]]
+    assert status["user"]["login"] == "github-actions[bot]"
+    log = [line for line in (proc.stdout + proc.stderr).splitlines()
+           if not line.startswith("::add-mask::")]  # the runner hides it from the log
+    assert f"::add-mask::{app_token}" in proc.stdout
+    assert not any(app_token in line for line in log)
+    assert outputs["outcome"] == "improved"

@@ -43,7 +43,7 @@ def cmd_action(args: argparse.Namespace, env: Environment) -> int:
 
     aenv = ActionEnv.from_environ(env)
     redact = redactor_from_env(env)
-    for secret in (aenv.token, env.minimax_api_key, env.mem0_api_key):
+    for secret in (aenv.token, aenv.publish_token, env.minimax_api_key, env.mem0_api_key):
         if secret:
             actions.mask(secret)
     try:
@@ -111,14 +111,16 @@ class Action:
         if isinstance(intent, Skip):
             print(f"ratchet: {intent.reason}; nothing to do")
             return 0
-        gh = GitHubClient(
-            a.token,
-            a.repository,
-            api_url=a.api_url,
-            seconds_between_writes=a.github_throttle,
-            seconds_between_requests=a.github_throttle / 4,
-        )
+        def client(token: str) -> GitHubClient:
+            return GitHubClient(token, a.repository, api_url=a.api_url,
+                                seconds_between_writes=a.github_throttle,
+                                seconds_between_requests=a.github_throttle / 4)  # fmt: skip
+
+        gh = client(a.token)
         self.gh = gh
+        # the task branch's pushes and the PR: with a GitHub App or fine-grained token they
+        # start the repository's own workflows (GITHUB_TOKEN's events never do)
+        self.publish_gh = client(a.publish_token) if a.publish_token else gh
         if not self._authorised(intent):
             return 0
         key = self._task_key(intent, cfg.task)
@@ -202,6 +204,9 @@ class Action:
         repo_meta = self.payload.get("repository") if isinstance(self.payload, Mapping) else None
         default_branch = repo_meta.get("default_branch") if isinstance(repo_meta, Mapping) else None
         self.git_env = auth_env(a.token, a.server_url)
+        self.publish_git_env = (
+            auth_env(a.publish_token, a.server_url) if a.publish_token else self.git_env
+        )
         self.repo = gitops.open_repo(a.workspace)
         base_guess = str(default_branch or "main")
         if fetch_branch(Path(self.repo.working_dir), base_guess, self.git_env) is None:
@@ -401,7 +406,7 @@ class Action:
         text = publish.follow_notice(how, base_sha, moved.carried, moved.dropped, refused)
         self.reporter.info(text)
         git(root, "update-ref", f"refs/heads/{branch}", tip)
-        push_with_lease(root, tip, branch, remote.sha, self.git_env)
+        push_with_lease(root, tip, branch, remote.sha, self.publish_git_env)
         store.add(MemoryRecord(kind="branch", task=key, outcome=how, detail=self.redact(text),
                                branch=branch, commit=tip, run_id=self._run_id()))  # fmt: skip
         return tip, text

@@ -132,7 +132,7 @@ class Publisher:
         host = self.host
         root = Path(host.repo.working_dir)
         try:
-            push_with_lease(root, result.commit, self.branch, self.lease, host.git_env)
+            push_with_lease(root, result.commit, self.branch, self.lease, host.publish_git_env)
         except RatchetError as exc:
             # the change stays recorded (with its verdict) but memory must not say it is on
             # the branch: the runner's copy of the commit is about to disappear
@@ -169,9 +169,9 @@ class Publisher:
         if self.pr is None:
             title = publish.pr_title(s.task_text, self.key, host.redact)
             assert s.base_branch is not None  # build_settings always resolves it
-            self.pr = host.gh.create_pr(self.branch, s.base_branch, title, body)
+            self.pr = host.publish_gh.create_pr(self.branch, s.base_branch, title, body)
         else:
-            self.pr = host.gh.update_pr(self.pr.number, body=body)
+            self.pr = host.publish_gh.update_pr(self.pr.number, body=body)
         self._pr_is_current = True
         if result.records and self.pr is not None and result.records[-1].pr != self.pr.number:
             try:

@@ -33,6 +33,9 @@ class ActionEnv:
     iterations: int | None = None  # None: the config's `iterations`
     #: the task of a scheduled or manual run (one job of a `ratchet plan` matrix)
     task_key: str | None = None
+    #: a GitHub App installation token or fine-grained token for the task branch's pushes
+    #: and the PR (None: the GITHUB_TOKEN), so that they start the repository's workflows
+    publish_token: str | None = None
     max_minutes: float | None = None  # None: the config's `max_minutes`
     #: seconds between write calls to the GitHub API (reads wait a quarter of it); GitHub asks
     #: integrations to pace writes to stay clear of its secondary rate limits
@@ -85,6 +88,7 @@ class ActionEnv:
             iterations=int(iterations) if iterations is not None else None,
             max_minutes=max_minutes,
             task_key=get("RATCHET_TASK_KEY") or None,
+            publish_token=get("RATCHET_PUBLISH_TOKEN") or None,
         )
 
 
