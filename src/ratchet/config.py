@@ -39,6 +39,16 @@ class Price(BaseModel):
     output: float = Field(ge=0, le=1_000)
 
 
+class TestLimitsConfig(BaseModel):
+    """``test_limits:`` what one test run may use (0: unlimited); see evaluate/limits.py."""
+
+    __test__ = False  # not a pytest test class
+    model_config = ConfigDict(extra="forbid")
+    processes: int = Field(default=4096, ge=0, le=1_000_000)
+    file_mb: int = Field(default=4096, ge=0, le=1_000_000)
+    tmp_mb: int = Field(default=2048, ge=0, le=1_000_000)
+
+
 class TaskEntry(BaseModel):
     """One more task of the repository (``tasks: [{key: ..., task: ...}]``), for the fleet
     ``ratchet plan`` schedules."""
@@ -88,6 +98,7 @@ class RepoConfig(BaseModel):
     iterations: int = Field(default=1, ge=1, le=100)  # attempts one run may make in a row
     max_minutes: float = Field(default=20, gt=0, le=6 * 60)  # one run's wall time for them
     tasks: list[TaskEntry] = Field(default_factory=list, max_length=500)  # the fleet's
+    test_limits: TestLimitsConfig = Field(default_factory=TestLimitsConfig)
     #: open issues with this label are tasks for `ratchet plan` (issue-<N>); "" for none
     task_label: str = Field(default="ratchet", max_length=50)
 

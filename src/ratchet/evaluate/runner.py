@@ -57,6 +57,8 @@ from pathlib import Path
 
 from ratchet.environment import current
 from ratchet.errors import EvalError
+from ratchet.evaluate.limits import TestLimits
+from ratchet.evaluate.limits import apply as apply_limits
 from ratchet.evaluate.report import (
     CRASHED,
     ERROR,
@@ -256,6 +258,7 @@ def run_suite(
     select: Sequence[str] | None = None,
     exit_grace: float = EXIT_GRACE,
     kill_grace: float = KILL_GRACE,
+    limits: TestLimits | None = None,
 ) -> SuiteRun:
     """Run ``command`` in ``tree`` and return what happened as a :class:`SuiteRun`.
 
@@ -282,7 +285,7 @@ def run_suite(
             (work / sub).mkdir()
         box.prepare(tree, work, world)
         run = _Run(tree, command, work, box, parent_env, timeout, output_cap, junit_path,
-                   world, found, exit_grace, kill_grace)
+                   world, found, exit_grace, kill_grace, limits or TestLimits())
         return run.once(select=list(select) if select else None, instrument=True)
 
 
@@ -300,6 +303,7 @@ class _Run:
     found: Resolution
     exit_grace: float
     kill_grace: float
+    limits: TestLimits
 
     def _plan(self, select: list[str] | None, instrument: bool) -> tuple[Instrumented, bool]:
         """(what to run, whether it is a partial run)."""
@@ -332,6 +336,7 @@ class _Run:
         return env
 
     def _spawn(self, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        pairs = self.limits.rlimits()  # computed before the fork: the child only applies them
         try:
             return subprocess.Popen(
                 argv,
@@ -342,6 +347,7 @@ class _Run:
                 stderr=subprocess.STDOUT,
                 close_fds=True,
                 start_new_session=True,
+                preexec_fn=lambda: apply_limits(pairs),  # noqa: PLW1509 - setrlimit only
             )
         except OSError as exc:
             raise EvalError(
@@ -383,7 +389,7 @@ class _Run:
         plan, partial = self._plan(select, instrument)
         env = self._env(plan)
         argv = self.box.argv(["/bin/sh", "-c", plan.command], self.tree, self.work, env,
-                             self.world)
+                             self.world, tmpfs_bytes=self.limits.tmpfs_bytes())
         started_wall, started = time.time(), time.monotonic()
         proc = self._spawn(argv, env)
         raw, timed_out = _collect(proc, self.timeout, self.output_cap, self.exit_grace,

@@ -13,7 +13,10 @@ Isolation ladder (chosen once per process, reported by ``ratchet doctor``):
     ``--new-session``, ``--clearenv`` plus the safe environment, all capabilities dropped when
     running as root, and well-known credential files and directories (``~/.ssh``, ``~/.aws``,
     ``~/.git-credentials``, ``~/.netrc``, ``~/.docker``, ``~/.config/gh``, ``~/.mem0``, the
-    Docker socket, the GitHub Actions file-command files ...) hidden behind empty mounts.
+    Docker socket, the GitHub Actions file-command files ...) hidden behind empty mounts, and
+    every unix socket under ``/run`` and ``/var/run`` (docker, containerd, dbus ...) behind
+    ``/dev/null``. ``/tmp`` and ``/dev/shm`` are capped (``test_limits.tmp_mb``); limits on
+    processes, file size and core dumps apply on every rung (:mod:`ratchet.evaluate.limits`).
     The parent process (which holds the API keys) is not visible: ``/proc/$PPID/environ`` shows
     only the sandbox's own init.
 ``unshare``
@@ -33,9 +36,11 @@ Isolation ladder (chosen once per process, reported by ``ratchet doctor``):
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import shlex
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -124,6 +129,7 @@ class Sandbox:
         tmp: Path,
         env: Mapping[str, str] | None = None,
         world: World | None = None,
+        tmpfs_bytes: int | None = None,
     ) -> list[str]:
         """The full argv that runs ``command_argv`` in the project root (see :meth:`root`)
         inside this sandbox.
@@ -145,8 +151,12 @@ class Sandbox:
         if self.name == "unshare":
             return self._unshare_argv(cmd, tree, tmp, root, world, tools)
         args = [self.executable, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-        args += ["--tmpfs", "/tmp", "--tmpfs", "/dev/shm"]
+        size = ["--size", str(tmpfs_bytes)] if tmpfs_bytes else []
+        args += [*size, "--tmpfs", "/tmp", *size, "--tmpfs", "/dev/shm"]
         args += self._mask_args(tree, tmp, root)
+        for sock in host_sockets():  # a docker/containerd socket is the host
+            if not (_inside(tree, sock) or _inside(tmp, sock) or _inside_strict(root, sock)):
+                args += ["--ro-bind", "/dev/null", sock]
         args += ["--bind", str(tmp), str(tmp), "--bind", str(tree), str(root)]
         for i, shared in enumerate(self._mounted(world)):
             assert world is not None  # _mounted(None) is empty
@@ -239,6 +249,37 @@ class Sandbox:
             "ratchet-init",
             *cmd,
         ]
+
+
+#: where daemons keep their unix sockets (docker, containerd, dbus, systemd ...)
+SOCKET_DIRS = ("/run", "/var/run")
+MAX_SOCKET_SCAN = 5000  # directory entries looked at, at most
+
+
+@functools.lru_cache(maxsize=1)
+def host_sockets(dirs: tuple[str, ...] = SOCKET_DIRS, depth: int = 5) -> tuple[str, ...]:
+    """The unix sockets under ``dirs`` (at most ``depth`` levels, symlinks not followed), which
+    bubblewrap's read-only view of ``/`` would otherwise leave reachable: each gets
+    ``/dev/null`` bound over it, so ``connect`` is refused."""
+    found: list[str] = []
+    seen = 0
+    stack = [(d, 0) for d in dirs if os.path.isdir(d) and not os.path.islink(d)]
+    while stack and seen < MAX_SOCKET_SCAN:
+        path, level = stack.pop()
+        try:
+            entries = list(os.scandir(path))
+        except OSError:
+            continue
+        for e in entries:
+            seen += 1
+            try:
+                if e.is_dir(follow_symlinks=False) and level < depth:
+                    stack.append((e.path, level + 1))
+                elif stat.S_ISSOCK(e.stat(follow_symlinks=False).st_mode):
+                    found.append(e.path)
+            except OSError:
+                continue
+    return tuple(sorted(set(found)))
 
 
 def _tool_dirs(env: Mapping[str, str], root: Path) -> list[str]:

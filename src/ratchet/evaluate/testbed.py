@@ -112,12 +112,14 @@ class TestBed:
 
     # -- pieces ---------------------------------------------------------------------------------
     def _suite(self, tree: Path, select: tuple[str, ...] = ()) -> SuiteRun:
+        from ratchet.evaluate.limits import TestLimits
         from ratchet.evaluate.runner import run_suite
 
         return run_suite(
             tree,
             self.command,
             timeout=float(self.settings.config.test_timeout),
+            limits=TestLimits(**self.settings.config.test_limits.model_dump()),
             junit_path=self.settings.config.junit_path,
             sandbox=self._sandbox(),
             world=self.world,
