@@ -20,6 +20,9 @@ ACTION = ROOT / "action.yml"
 CI = ROOT / ".github" / "workflows" / "ci.yml"
 EXAMPLE = ROOT / "examples" / "workflows" / "ratchet.yml"
 WORKFLOWS = [CI, EXAMPLE]
+SPLIT = ROOT / ".github" / "workflows" / "ratchet-split.yml"
+SPLIT_EXAMPLE = ROOT / "examples" / "workflows" / "ratchet-split.yml"
+FLEET = ROOT / "examples" / "workflows" / "ratchet-fleet.yml"
 
 INPUT_ENV = {
     "minimax_api_key": "MINIMAX_API_KEY",
@@ -36,10 +39,11 @@ INPUT_ENV = {
     "iterations": "RATCHET_ITERATIONS",
     "task_key": "RATCHET_TASK_KEY",
     "publish_token": "RATCHET_PUBLISH_TOKEN",
+    "artifacts": "RATCHET_ARTIFACTS",
     "max_minutes": "RATCHET_MAX_MINUTES",
 }
 OUTPUTS = ("outcome", "score", "pr_number", "pr_url", "branch", "cost", "task_cost",
-           "iterations", "commits", "matrix", "count")
+           "iterations", "commits", "matrix", "count", "proposed")
 PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$")
 
 
@@ -114,7 +118,9 @@ def test_action_runs_ratchet_from_its_own_venv_without_touching_path():
     assert step["run"].strip() == (
         'exec "$RATCHET_VENV/bin/python" -I -u -m ratchet "$RATCHET_SUBCOMMAND"')
     # the subcommand is one of two constants, never text from an input
-    assert step["env"]["RATCHET_SUBCOMMAND"] == "${{ inputs.plan == 'true' && 'plan' || 'action' }}"
+    assert step["env"]["RATCHET_SUBCOMMAND"] == (
+        "${{ inputs.plan == 'true' && 'plan' || inputs.stage == 'evaluate' && 'evaluate' "
+        "|| 'action' }}")
 
 
 def test_action_caches_the_venv_before_ratchet_runs():
@@ -186,7 +192,7 @@ def test_action_scripts_are_valid_bash(tmp_path):
 # -- every workflow and the action --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", [ACTION, *WORKFLOWS], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [ACTION, *WORKFLOWS, SPLIT, FLEET], ids=lambda p: p.name)
 def test_every_uses_is_pinned_to_a_full_sha_with_a_version_comment(path):
     steps = _steps(_load(path))
     uses = [s["uses"] for s in steps if "uses" in s]
@@ -198,7 +204,7 @@ def test_every_uses_is_pinned_to_a_full_sha_with_a_version_comment(path):
             assert re.search(r"@[0-9a-f]{40} # v\d", line), line
 
 
-@pytest.mark.parametrize("path", [ACTION, *WORKFLOWS], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [ACTION, *WORKFLOWS, SPLIT, FLEET], ids=lambda p: p.name)
 def test_no_untrusted_expression_inside_run_scripts(path):
     for step in _steps(_load(path)):
         script = step.get("run", "")
@@ -288,3 +294,32 @@ def test_dockerfile_contract():
     ignored = (ROOT / ".dockerignore").read_text().split()
     for entry in (".git", ".venv", "**/__pycache__", "**/.pytest_cache", "**/.ruff_cache"):
         assert entry in ignored
+
+
+def test_the_split_workflow_gives_each_job_only_what_it_needs():
+    wf = _load(SPLIT)
+    assert wf["permissions"] == {}
+    assert "workflow_call" in _on(wf)
+    jobs = wf["jobs"]
+    assert set(jobs) == {"propose", "evaluate", "publish"}
+    assert set(jobs["propose"]["permissions"].values()) == {"read"}
+    assert jobs["evaluate"]["permissions"] == {}
+    assert set(jobs["publish"]["permissions"].values()) == {"write"}
+
+    def ratchet_step(job: str) -> dict[str, Any]:
+        [step] = [s for s in jobs[job]["steps"] if s.get("uses", "").startswith("your-org/")]
+        return step
+
+    assert ratchet_step("propose")["with"]["stage"] == "propose"
+    assert "publish_token" not in ratchet_step("propose")["with"]
+    evaluate = ratchet_step("evaluate")["with"]
+    assert evaluate["stage"] == "evaluate" and evaluate["github_token"] == ""
+    assert "secrets." not in yaml.safe_dump(jobs["evaluate"])  # no secret reaches the tests
+    publish = ratchet_step("publish")["with"]
+    assert publish["stage"] == "publish" and "minimax_api_key" not in publish
+    assert jobs["publish"]["if"].startswith("always()")  # an unevaluated attempt is recorded
+    caller = _load(SPLIT_EXAMPLE)
+    [job] = caller["jobs"].values()
+    assert job["uses"].startswith("your-org/ratchet/.github/workflows/ratchet-split.yml@")
+    assert caller["permissions"] == {}
+    assert re.search(r"uses: \S+@[0-9a-f]{40} # v\d", SPLIT_EXAMPLE.read_text())

@@ -41,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "memory": ("ratchet.commands.memory", "cmd_import_ledger"),
     "doctor": ("ratchet.commands.doctor", "cmd_doctor"),
     "plan": ("ratchet.commands.plan", "cmd_plan"),
+    "evaluate": ("ratchet.commands.stages", "cmd_evaluate"),
     "demo": ("ratchet.commands.demo", "cmd_demo"),
 }
 
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_memory(sub)
     _add_doctor(sub)
     _add_plan(sub)
+    _add_evaluate(sub)
     _add_demo(sub)
     return parser
 
@@ -231,6 +233,23 @@ def _add_plan(sub: Any) -> None:
     _add_repo(p)
     p.add_argument("--repository", metavar="OWNER/NAME",
                    help="the GitHub repository (default: GITHUB_REPOSITORY)")  # fmt: skip
+
+
+def _add_evaluate(sub: Any) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="the split workflow's evaluate job: judge a proposal with the real suite",
+        description="In a clone of the proposal's repo.bundle (the job holds no secrets): "
+        "apply the proposal's edits, run the test suite on the tip and on the change in the "
+        "sandbox, judge, and write evaluation.json for the publish job.",
+    )
+    _add_repo(p)
+    p.add_argument("--proposal", type=Path, metavar="DIR",
+                   help="the directory holding proposal.json (default: "
+                   "$RATCHET_ARTIFACTS/proposal)")  # fmt: skip
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="where to write evaluation.json (default: $RATCHET_ARTIFACTS/"
+                   "evaluation)")  # fmt: skip
 
 
 def _add_demo(sub: Any) -> None:

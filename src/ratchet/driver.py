@@ -65,6 +65,19 @@ class _Chosen:
     usage: Usage
 
 
+@dataclass(frozen=True)
+class Handoff:
+    """The change chosen by a driver that stops before the tests (the split workflow)."""
+
+    attempt: int
+    chosen: _Chosen
+    base_sha: str
+    tip: str
+    asked: tuple[str, ...]
+    rate: money.Rate | None
+    known_flaky: tuple[str, ...]
+
+
 @dataclass
 class Driver:
     settings: Settings
@@ -74,6 +87,9 @@ class Driver:
     reporter: Reporter
     run_id: str
     testbed: TestBed
+    #: stop once a change is chosen, without testing it (``proposed`` holds it)
+    handoff: bool = False
+    proposed: Handoff | None = None
 
     @property
     def branch(self) -> str:
@@ -113,6 +129,10 @@ class Driver:
 
         chosen = self._propose(att, wt, in_force, related, base_run, step.hinted, history)
         if chosen is None:
+            return self._result(att)
+        if self.handoff:  # the split workflow's propose job: another job runs the tests
+            self.proposed = Handoff(att.number, chosen, base_sha, tip, att.asked, att.rate,
+                                    tuple(sorted(ignore)))  # fmt: skip
             return self._result(att)
         raw_cand, raw_rerun = self.testbed.candidate(tip, chosen.changes, base_run, ignore)
         cand, rerun = flaky.without(raw_cand, ignore), flaky.without(raw_rerun, ignore)

@@ -99,7 +99,6 @@ class Action:
             actions.set_outputs(self.aenv.output, self.outputs)
 
     def _run(self) -> int:
-        from ratchet.github.client import GitHubClient
 
         a = self.aenv
         if a.event_name not in HANDLED_EVENTS:  # before any I/O: one log line, exit 0
@@ -111,26 +110,23 @@ class Action:
         if isinstance(intent, Skip):
             print(f"ratchet: {intent.reason}; nothing to do")
             return 0
-        def client(token: str) -> GitHubClient:
-            return GitHubClient(token, a.repository, api_url=a.api_url,
-                                seconds_between_writes=a.github_throttle,
-                                seconds_between_requests=a.github_throttle / 4)  # fmt: skip
-
-        gh = client(a.token)
-        self.gh = gh
-        # the task branch's pushes and the PR: with a GitHub App or fine-grained token they
-        # start the repository's own workflows (GITHUB_TOKEN's events never do)
-        self.publish_gh = client(a.publish_token) if a.publish_token else gh
+        gh = self._clients()
         if not self._authorised(intent):
             return 0
         key = self._task_key(intent, cfg.task)
         if key is None:
             return 0
+        if a.stage and intent.event not in ("schedule", "workflow_dispatch"):
+            raise ConfigError(f"the split workflow runs scheduled and manual runs, not "
+                              f"{intent.event}", "let comments and reviews trigger the one-job "
+                              "workflow (ratchet.yml)")  # fmt: skip
         if intent.comment_id is not None:
             gh.react(intent.comment_id, "eyes")
         branch = keys.branch_of(key)
         pr = gh.find_task_pr(key, branch)
-        target = intent.issue_number or intent.pr_number or (pr.number if pr else None)
+        # the propose job has no write token: the publish job reports
+        target = None if a.stage == "propose" else (
+            intent.issue_number or intent.pr_number or (pr.number if pr else None))
         self.status = Status(gh, target, key, a, trigger, self.reporter.warn, self.redact)
         if pr is not None:
             self.status.pr_url = pr.url
@@ -157,6 +153,23 @@ class Action:
         if paused.paused:
             return self._paused(intent, paused, trigger)
         return self._iterate(intent, key, base_guess, store, pr, trigger)
+
+    def _clients(self) -> Any:
+        """The GitHub client (``self.gh``) and the one that pushes and opens the PR
+        (``self.publish_gh``): with a GitHub App or fine-grained ``publish_token`` those start
+        the repository's own workflows, which GITHUB_TOKEN's events never do."""
+        from ratchet.github.client import GitHubClient
+
+        a = self.aenv
+
+        def client(token: str) -> GitHubClient:
+            return GitHubClient(token, a.repository, api_url=a.api_url,
+                                seconds_between_writes=a.github_throttle,
+                                seconds_between_requests=a.github_throttle / 4)  # fmt: skip
+
+        self.gh = client(a.token)
+        self.publish_gh = client(a.publish_token) if a.publish_token else self.gh
+        return self.gh
 
     # -- steering -------------------------------------------------------------------------------
     def _command(self, intent: Intent, key: str, base: str, store: Any, trigger: str) -> int:
@@ -319,6 +332,8 @@ class Action:
         if prepared is None:
             return 0
         settings, remote, base_sha = prepared
+        if self.aenv.stage is not None:
+            return self._stage(key, settings, store, pr, trigger, remote, base_sha)
         self.reporter.on_phase = status.phase
         factory = make_model_factory(settings, None)
         driver = make_driver(
@@ -378,6 +393,21 @@ class Action:
         git(root, "update-ref", f"refs/heads/{branch}", remote.sha or base_sha)
         task = self._task_text(intent, key, settings.config)
         return self._settings(key, base, task), remote, base_sha
+
+    def _stage(self, key: str, settings: Settings, store: Any, pr: Any, trigger: str,
+               remote: RemoteBranch, base_sha: str) -> int:  # fmt: skip
+        """One job of the split workflow (commands/stages.py)."""
+        from ratchet.commands import stages
+        from ratchet.commands.publisher import Publisher
+
+        if self.aenv.stage == "propose":
+            return stages.propose(self, key, settings, store, remote)
+        result = stages.publish(self, key, settings, store, remote)
+        out = Publisher(self, key, settings, store, pr, trigger, remote.sha, base_sha)
+        out.iteration(result, 1)
+        out.finish(None, 1)
+        print(self.redact(f"ratchet: {result.outcome}: {result.title or result.detail}"))
+        return 0
 
     def _follow_base(
         self, key: str, remote: RemoteBranch, base_sha: str, store: Any, testbed: Any

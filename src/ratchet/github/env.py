@@ -36,6 +36,10 @@ class ActionEnv:
     #: a GitHub App installation token or fine-grained token for the task branch's pushes
     #: and the PR (None: the GITHUB_TOKEN), so that they start the repository's workflows
     publish_token: str | None = None
+    #: the split workflow's job ("propose" or "publish"; None: the one-job run) and the
+    #: directory of the artifacts between its jobs
+    stage: str | None = None
+    artifacts: str | None = None
     max_minutes: float | None = None  # None: the config's `max_minutes`
     #: seconds between write calls to the GitHub API (reads wait a quarter of it); GitHub asks
     #: integrations to pace writes to stay clear of its secondary rate limits
@@ -89,6 +93,8 @@ class ActionEnv:
             max_minutes=max_minutes,
             task_key=get("RATCHET_TASK_KEY") or None,
             publish_token=get("RATCHET_PUBLISH_TOKEN") or None,
+            stage=_stage(get("RATCHET_STAGE")),
+            artifacts=get("RATCHET_ARTIFACTS") or None,
         )
 
 
@@ -139,3 +145,11 @@ def _throttle(get: Callable[[str, str], str]) -> float:
             "Enterprise Server without rate limits",
         )
     return throttle
+
+
+def _stage(text: str) -> str | None:
+    if text not in ("", "propose", "publish"):
+        raise ConfigError(f"RATCHET_STAGE: {text!r} is not a stage of the split workflow",
+                          "use propose or publish (the evaluate job runs `ratchet evaluate`), "
+                          "or leave it empty for the one-job run")  # fmt: skip
+    return text or None
