@@ -46,6 +46,10 @@ def _repo(root: Path) -> list[str]:
             "    assert HeaderParser().parse_header('A: b') == ('a', 'b')\n"
         ),
     }
+    return _write(root, files)
+
+
+def _write(root: Path, files: dict[str, str]) -> list[str]:
     for rel, text in files.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text)
@@ -390,11 +394,8 @@ def test_the_function_a_failing_test_is_named_after_is_shown(tmp_path: Path) -> 
             "    assert make([]) == []\n"
         ),
     }
-    for rel, text in files.items():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text(text)
     test = "tests/test_gen.py::test_pre_hook_gets_kw_only_values"
-    ctx = build_context(tmp_path, list(files), task_text="Fixes issue #12",
+    ctx = build_context(tmp_path, _write(tmp_path, files), task_text="Fixes issue #12",
                         failing_tests=[test], failure_output=f"FAILED {test}", budget=12_000)
     assert "    pre_hook_args = ', '.join(args)" in ctx.text
     assert "            args.append(f.name)" in ctx.text
