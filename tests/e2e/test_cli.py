@@ -151,7 +151,8 @@ def test_demo_runs_offline_and_the_score_rises(tmp_path: Path) -> None:
         run_ratchet(["history", "--repo", str(work), "--json"], ratchet_env(tmp_path / "h")).stdout
     )
     kept = [r for r in history if r["outcome"] == "improved"]
-    assert len(history) == 3 and len(kept) >= 2
+    seen = [(r["attempt"], r["outcome"], r["title"], r["detail"][:200]) for r in history]
+    assert len(history) == 3 and len(kept) >= 2, (seen, out.stdout[-4000:])
     scores = [history[0]["score_before"]] + [r["score_after"] for r in kept]
     assert scores == sorted(scores) and scores[-1] > scores[0]
     assert git(work, "rev-list", "--count", f"main..ratchet/{history[0]['task']}") == str(len(kept))
