@@ -44,7 +44,7 @@ def test_version_and_help_everywhere(tmp_path: Path) -> None:
     out = run_ratchet(["--version"], env)
     assert out.returncode == 0 and re.match(r"ratchet \d+\.\d+\.\d+", out.stdout)
     for cmd in ("run", "action", "history", "status", "forget", "stop", "resume", "doctor",
-                "demo", "memory"):
+                "plan", "evaluate", "demo", "memory"):
         out = run_ratchet([cmd, "--help"], env)
         assert out.returncode == 0 and "usage: ratchet" in out.stdout, cmd
     mod = subprocess.run(
@@ -105,6 +105,7 @@ def test_doctor_reports_what_to_fix(repo: Path, tmp_path: Path) -> None:
     out = run_ratchet(["doctor", "--repo", str(repo)], env)
     assert "repository" in out.stdout and "MINIMAX_API_KEY is not set" in out.stdout
     assert "test command" in out.stdout and "python -m pytest" in out.stdout
+    assert "test limits: processes 4096" in " ".join(out.stdout.split())
     with FakeMiniMax() as model, FakeMem0Server() as mem0:
         good = {
             **env,

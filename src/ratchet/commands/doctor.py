@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 from collections.abc import Callable
@@ -77,6 +78,23 @@ def _sandbox_check(env: Environment, configured: str = "auto") -> str:
     return f"{sb.name} — {sb.warning}"
 
 
+def _limits_line(settings: object) -> str:
+    """What one test run may use (``test_limits``), and the host sockets bubblewrap hides."""
+    from ratchet.config import TestLimitsConfig
+    from ratchet.evaluate.sandbox import host_sockets
+
+    cfg = getattr(getattr(settings, "config", None), "test_limits", None) or TestLimitsConfig()
+
+    def mb(n: int) -> str:
+        return f"{n} MiB" if n else "unlimited"
+
+    procs = str(cfg.processes) if cfg.processes else "unlimited"
+    root = " (not applied to root)" if os.geteuid() == 0 and cfg.processes else ""
+    return (f"processes {procs}{root}, one file {mb(cfg.file_mb)}, private /tmp "
+            f"{mb(cfg.tmp_mb)}, no core dumps; {len(host_sockets())} host socket(s) under /run "
+            "hidden from the tests under bubblewrap")
+
+
 def cmd_doctor(args: argparse.Namespace, env: Environment) -> int:
     from ratchet.session import RunOptions, build_settings
     from ratchet.workspace import git as gitops
@@ -122,6 +140,7 @@ def cmd_doctor(args: argparse.Namespace, env: Environment) -> int:
 
     configured = state.settings.config.sandbox if state.settings is not None else "auto"
     d.check("test sandbox", lambda: _sandbox_check(env, configured))
+    d.note("test limits", _limits_line(state.settings))
     if state.settings is not None and state.settings.test_command:
         assert state.repo is not None  # the settings are built from the repository
         _explain_evaluation(d, state.repo, state.settings)

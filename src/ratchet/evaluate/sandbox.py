@@ -409,7 +409,7 @@ def _bwrap(environ: Mapping[str, str]) -> Sandbox | None:
         name="bwrap",
         description=(
             f"bubblewrap ({exe}): read-only /, private /tmp, PID/IPC/UTS/network namespaces "
-            "(loopback only), credential files hidden"
+            "(loopback only), credential files and host sockets hidden"
         ),
         executable=exe,
         masks=tuple(credential_paths(environ)),
