@@ -14,13 +14,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ratchet.config import DEFAULT_TRIGGER, RepoConfig, Settings, check_task_key
-from ratchet.core import keys, publish, rounds, steering
+from ratchet.core import keys, publish, steering
+from ratchet.core.iteration import Result
 from ratchet.environment import Environment
 from ratchet.errors import ConfigError, RatchetError
 from ratchet.github.env import ActionEnv
@@ -99,7 +99,6 @@ class Action:
             actions.set_outputs(self.aenv.output, self.outputs)
 
     def _run(self) -> int:
-
         a = self.aenv
         if a.event_name not in HANDLED_EVENTS:  # before any I/O: one log line, exit 0
             print(f"ratchet: event {a.event_name!r} is not handled by Ratchet; nothing to do")
@@ -296,10 +295,9 @@ class Action:
     # -- one iteration ---------------------------------------------------------------------
     def _task_text(self, intent: Intent, key: str, cfg: RepoConfig) -> str:
         number = publish.issue_of(intent, key)
-        configured = self.aenv.task or cfg.task_text(key) or cfg.task
-        if self.aenv.task_key and number is None and not self.aenv.task and (
-            cfg.task_text(key) is None
-        ):
+        listed = cfg.task_text(key)
+        configured = self.aenv.task or listed or cfg.task
+        if self.aenv.task_key and number is None and not self.aenv.task and listed is None:
             raise ConfigError(
                 f"task {key!r} is neither an issue (issue-<N>) nor a task of the config",
                 "add it to `tasks:` in .github/ratchet.yml ({key: ..., task: ...}), or pass "
@@ -320,7 +318,7 @@ class Action:
         """Up to ``iterations`` attempts in a row (see core/rounds.py), each kept one published
         as soon as it is committed."""
         from ratchet.commands.publisher import Publisher
-        from ratchet.commands.run import run_limits
+        from ratchet.commands.run import iterate_until_done, run_limits
         from ratchet.commands.wiring import make_driver, make_model_factory
         from ratchet.github import actions
         from ratchet.workspace import git as gitops
@@ -340,31 +338,21 @@ class Action:
             settings, self.repo, store, self.reporter, self._run_id(), factory, self.env
         )
         limits = run_limits(settings)
-        lease, moved = self._follow_base(key, remote, base_sha, store, driver.testbed)
-        out = Publisher(self, key, settings, store, pr, trigger, lease, base_sha)
-        out.notice = moved
-        started = time.monotonic()
-        done: list[rounds.Done] = []
-        why: str | None = None
+
+        def after(result: Result) -> None:
+            self.reporter.close()
+            if result.test_output:
+                with actions.group("test output of the change (as printed by the test command)"):
+                    actions.echo_untrusted(self.redact(result.test_output))
+            out.iteration(result, limits.iterations)
+            print(self.redact(f"ratchet: {result.outcome}: {result.title or result.detail}"))
+
         with gitops.task_lock(self.repo, key):
-            while why is None:
-                t0 = time.monotonic()
-                if limits.iterations > 1:
-                    self.reporter.info(f"— iteration {len(done) + 1} of {limits.iterations} —")
-                result = driver.iterate()
-                self.reporter.close()
-                if result.test_output:
-                    with actions.group("test output of the change (as printed by the test "
-                                       "command)"):  # fmt: skip
-                        actions.echo_untrusted(self.redact(result.test_output))
-                out.iteration(result, limits.iterations)
-                done.append(rounds.Done(result.outcome, time.monotonic() - t0,
-                                        result.failing_left))  # fmt: skip
-                why = rounds.stop_reason(done, time.monotonic() - started, limits)
-                print(self.redact(f"ratchet: {result.outcome}: {result.title or result.detail}"))
+            lease, moved = self._follow_base(key, remote, base_sha, store, driver.testbed)
+            out = Publisher(self, key, settings, store, pr, trigger, lease, base_sha)
+            out.notice = moved
+            _count, why = iterate_until_done(driver, limits, self.reporter, after)
         self.reporter.on_phase = None
-        if limits.iterations > 1:
-            print(f"ratchet: stopped after {len(done)} iteration(s): {why}")
         out.finish(why, limits.iterations)
         return 0
 

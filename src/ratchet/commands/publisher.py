@@ -53,8 +53,7 @@ class Publisher:
             self._push(result)
             self.lease = result.commit
             self._upsert_pr(result)
-        if total > 1 or self.notice:
-            status.notes = self._run_lines(total)
+        status.notes = self._run_lines(total) or None
 
     # -- at the end ---------------------------------------------------------------------------
     def finish(self, stopped: str | None, total: int) -> None:
@@ -69,27 +68,27 @@ class Publisher:
             result.commit, self.lease, self.base_sha
         ):
             self._upsert_pr(result)
-        account = self._account()
+        records = self.store.records(self.key)
+        account = self._account(records)
+        cost = self._run_cost()
         summary = dict(publish.result_summary(result, self.pr.url if self.pr else None))
-        summary["cost"] = f"{money.usd(self._run_cost())} this run · {account.cost_text()} " \
-            "for the task"
-        if total > 1 or self.notice:
-            status.notes = self._run_lines(total, stopped)
+        summary["cost"] = f"{money.usd(cost)} this run · {account.cost_text()} for the task"
+        run = self._run_lines(total, stopped)  # "" for a one-attempt run of an unmoved branch
+        status.notes = run or None
         status.pr_url = self.pr.url if self.pr else None
         status.post(phase=None, result=summary)
         flaky_tests = task_report.flaky_lines(result.known_flaky,
                                               self.settings.config.flaky_forget_after)
         sections = [("Budget", account.budget_line()),
                     ("Known flaky tests", "\n".join(flaky_tests))]
-        if total > 1 or self.notice:
-            sections.insert(0, ("This run", self._run_lines(total, stopped)))
+        if run:
+            sections.insert(0, ("This run", run))
         actions.append_summary(
             host.aenv.summary,
-            step_summary(task_key=self.key, result=summary, records=self.store.records(self.key),
+            step_summary(task_key=self.key, result=summary, records=records,
                          run_url=host.aenv.run_url, redact=host.redact, sections=sections),
         )  # fmt: skip
         rate = self.settings.rate
-        cost = self._run_cost()
         host.outputs.update(
             outcome=rounds.best_outcome([r.outcome for r in self.results]),
             score=result.score_after if result.score_after is not None else result.score_before,
@@ -106,8 +105,7 @@ class Publisher:
         costs = [r.cost_usd for r in self.results if r.cost_usd is not None]
         return sum(costs) if costs else None
 
-    def _account(self, records: list[MemoryRecord] | None = None) -> task_report.Account:
-        records = records if records is not None else self.store.records(self.key)
+    def _account(self, records: list[MemoryRecord]) -> task_report.Account:
         return task_report.Account.of(records, self.settings.limits, self.settings.rate)
 
     def _run_lines(self, total: int, stopped: str | None = None) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ratchet.commands.wiring import make_driver, make_model_factory, open_memory
 from ratchet.config import Settings
@@ -15,6 +17,9 @@ from ratchet.errors import ConfigError
 from ratchet.progress import Reporter
 from ratchet.redact import redactor_from_env
 from ratchet.session import RunOptions, build_settings, run_id
+
+if TYPE_CHECKING:
+    from ratchet.driver import Driver
 
 
 def cmd_run(args: argparse.Namespace, env: Environment) -> int:
@@ -45,31 +50,40 @@ def cmd_run(args: argparse.Namespace, env: Environment) -> int:
         f"tests: {settings.test_command} ({settings.test_command_source}); memory: {store.name}"
     )
     driver = make_driver(settings, repo, store, reporter, run_id(env), factory, env)
-    limits = run_limits(settings)
-    started = time.monotonic()
-    done: list[rounds.Done] = []
     try:
         with gitops.task_lock(repo, settings.task_key):
-            while True:
-                if limits.iterations > 1:
-                    reporter.info(f"— iteration {len(done) + 1} of {limits.iterations} —",
-                                  style="bold")  # fmt: skip
-                t0 = time.monotonic()
-                result = driver.iterate()
-                print_summary(reporter, result)
-                done.append(rounds.Done(result.outcome, time.monotonic() - t0,
-                                        result.failing_left))  # fmt: skip
-                why = rounds.stop_reason(done, time.monotonic() - started, limits)
-                if why is not None:
-                    if limits.iterations > 1:
-                        reporter.info(f"stopped after {len(done)} iteration(s): {why}")
-                    break
+            iterate_until_done(driver, run_limits(settings), reporter,
+                               lambda r: print_summary(reporter, r))  # fmt: skip
     except BaseException:
         reporter.end_phase(ok=False)
         raise
     finally:
         reporter.close()
     return 0
+
+
+def iterate_until_done(
+    driver: Driver,
+    limits: rounds.RunLimits,
+    reporter: Reporter,
+    after: Callable[[Result], None],
+) -> tuple[int, str]:
+    """Up to ``limits.iterations`` iterations of ``driver`` in a row, ``after`` each, until
+    :func:`ratchet.core.rounds.stop_reason` says stop: (how many ran, why they stopped)."""
+    started = time.monotonic()
+    done: list[rounds.Done] = []
+    while True:
+        if limits.iterations > 1:
+            reporter.info(f"— iteration {len(done) + 1} of {limits.iterations} —", style="bold")
+        t0 = time.monotonic()
+        result = driver.iterate()
+        after(result)
+        done.append(rounds.Done(result.outcome, time.monotonic() - t0, result.failing_left))
+        why = rounds.stop_reason(done, time.monotonic() - started, limits)
+        if why is not None:
+            if limits.iterations > 1:
+                reporter.info(f"stopped after {len(done)} iteration(s): {why}")
+            return len(done), why
 
 
 def run_limits(settings: Settings) -> rounds.RunLimits:

@@ -144,9 +144,9 @@ def cmd_evaluate(args: argparse.Namespace, env: Environment) -> int:
     if (args.proposal is None or args.out is None) and not artifacts:
         raise ConfigError("ratchet evaluate needs --proposal DIR and --out DIR",
                           "or RATCHET_ARTIFACTS (the action's `artifacts` input)")  # fmt: skip
-    args.proposal = args.proposal or Path(str(artifacts)) / "proposal"
-    args.out = args.out or Path(str(artifacts)) / "evaluation"
-    proposal, proposal_sha = split.read_proposal(args.proposal)
+    proposal_dir = args.proposal or Path(str(artifacts)) / "proposal"
+    out_dir = args.out or Path(str(artifacts)) / "evaluation"
+    proposal, proposal_sha = split.read_proposal(proposal_dir)
     reporter = Reporter(redact=redactor_from_env(env))
     repo = gitops.open_repo(args.repo.resolve())
     root = Path(repo.working_dir)
@@ -183,8 +183,8 @@ def cmd_evaluate(args: argparse.Namespace, env: Environment) -> int:
         failing_left=left, flaky=verdict.flaky[:500],
         test_output=reporter.redact(cand.output)[-300_000:],
     )  # fmt: skip
-    args.out.mkdir(parents=True, exist_ok=True)
-    split.write_json(args.out / split.EVALUATION, evaluation)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    split.write_json(out_dir / split.EVALUATION, evaluation)
     print(f"ratchet: {verdict.outcome} — {verdict.reason}", file=sys.stderr)
     return 0
 
@@ -217,15 +217,10 @@ def publish(host: Action, key: str, settings: Settings, store: Any, remote: Remo
     changes = _plan(wt, settings, _edits(proposal.edits))
     split.check_evaluated(proposal_sha, proposal, evaluation, patch_sha256(changes))
     usage = Usage(proposal.tokens_in, proposal.tokens_out)
-    rec = store.add(iteration.attempt_record(
-        task=key, branch=branch, run_id=proposal.run_id, attempt=proposal.attempt,
-        outcome=evaluation.outcome, redact=host.redact, title=proposal.title,
-        rationale=proposal.rationale, detail=evaluation.reason, asked=proposal.asked,
-        patch_sha256=proposal.patch_sha256, files=tuple(sorted(changes)),
-        score_before=evaluation.score_before, score_after=evaluation.score_after,
-        failing=evaluation.failing, tokens=usage.total_tokens, tokens_in=usage.prompt_tokens,
-        tokens_out=usage.completion_tokens, cost_usd=proposal.cost_usd, flaky=evaluation.flaky,
-    ))  # fmt: skip
+    rec = _record(host, store, key, proposal, evaluation.outcome, evaluation.reason,
+                  files=tuple(sorted(changes)), score_before=evaluation.score_before,
+                  score_after=evaluation.score_after, failing=evaluation.failing,
+                  flaky=evaluation.flaky)  # fmt: skip
     commit = ""
     if evaluation.outcome in KEPT:
         write_changes(wt, changes)
@@ -246,14 +241,20 @@ def _unevaluated(host: Action, key: str, proposal: split.ProposalFile, store: An
     cancelled): the attempt is recorded as an error, nothing is published."""
     branch = keys.branch_of(key)
     detail = "the evaluate job produced no evaluation (see its log); nothing was published"
-    usage = Usage(proposal.tokens_in, proposal.tokens_out)
-    rec = store.add(iteration.attempt_record(
-        task=key, branch=branch, run_id=proposal.run_id, attempt=proposal.attempt,
-        outcome="error", redact=host.redact, title=proposal.title,
-        rationale=proposal.rationale, detail=detail, patch_sha256=proposal.patch_sha256,
-        tokens=usage.total_tokens, tokens_in=usage.prompt_tokens,
-        tokens_out=usage.completion_tokens, cost_usd=proposal.cost_usd,
-    ))  # fmt: skip
+    rec = _record(host, store, key, proposal, "error", detail)
     return Result(task=key, branch=branch, attempt=rec.attempt, outcome="error",
-                  title=rec.title, detail=detail, usage=usage, records=(rec,),
-                  cost_usd=proposal.cost_usd)  # fmt: skip
+                  title=rec.title, detail=detail, usage=Usage(proposal.tokens_in,
+                  proposal.tokens_out), records=(rec,), cost_usd=proposal.cost_usd)  # fmt: skip
+
+
+def _record(host: Action, store: Any, key: str, proposal: split.ProposalFile, outcome: str,
+            detail: str, **fields: object) -> MemoryRecord:  # fmt: skip
+    """The proposal's attempt, recorded with ``outcome`` (and the verdict's ``fields``)."""
+    return store.add(iteration.attempt_record(
+        task=key, branch=keys.branch_of(key), run_id=proposal.run_id, attempt=proposal.attempt,
+        outcome=outcome, redact=host.redact, title=proposal.title,
+        rationale=proposal.rationale, detail=detail, asked=proposal.asked,
+        patch_sha256=proposal.patch_sha256, tokens=proposal.tokens_in + proposal.tokens_out,
+        tokens_in=proposal.tokens_in, tokens_out=proposal.tokens_out,
+        cost_usd=proposal.cost_usd, **fields,
+    ))  # fmt: skip
