@@ -6,6 +6,7 @@ import functools
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -19,6 +20,21 @@ for _name in list(os.environ):
 os.environ["MEM0_TELEMETRY"] = "false"
 
 VENV_BIN = Path(sys.executable).parent
+
+
+@pytest.fixture
+def tmp_path(tmp_path: Path) -> Path:
+    """pytest's ``tmp_path``, enterable (not listable) by other accounts when the suite runs as
+    root: Ratchet then runs the tests it evaluates as ``nobody``, who must reach the trees and
+    tools the tests build here, as it reaches Ratchet's own test trees (mode 0711) in real use.
+    pytest makes each of these directories 0700."""
+    if os.geteuid() == 0:
+        system = Path(tempfile.gettempdir()).resolve()
+        for d in [tmp_path, *tmp_path.parents]:
+            if d == system or d == d.parent:
+                break
+            d.chmod(d.stat().st_mode | 0o011)
+    return tmp_path
 
 
 @pytest.fixture(autouse=True)
@@ -130,6 +146,28 @@ def sandbox_usable(name: str) -> bool:
         except ConfigError:
             _USABLE[name] = False
     return _USABLE[name]
+
+
+def interpreter_hidden_without_mounts() -> bool:
+    """True where Ratchet is root and the tests' account (nobody) cannot reach this interpreter
+    without a mount namespace to bring it back (pyenv under /root, mode 0700)."""
+    from ratchet.evaluate.identity import choose_user
+
+    user = choose_user("auto", {})
+    return user is not None and user.blocked(os.path.realpath(sys.executable)) is not None
+
+
+#: for the none rung where :func:`interpreter_hidden_without_mounts`: the tests run as root,
+#: as a user with such a machine must accept (or install Python where every account reads it)
+NONE_RUNG_ENV = {"RATCHET_TEST_USER": "root"} if interpreter_hidden_without_mounts() else {}
+
+
+def rung_box(name: str, environ: Mapping[str, str] | None = None):  # noqa: ANN201
+    """``choose_sandbox(name)``, the none rung with :data:`NONE_RUNG_ENV`."""
+    from ratchet.evaluate.sandbox import choose_sandbox
+
+    env = {} if environ is None else dict(environ)
+    return choose_sandbox(name, environ={**env, **NONE_RUNG_ENV} if name == "none" else env)
 
 
 def needs_sandbox(name: str) -> pytest.MarkDecorator:

@@ -40,6 +40,23 @@ class Project:
     npm: tuple[str, ...] = ()  # npm packages for node_modules
     runner: str = ""  # the runner name the run header must show
     ignored: tuple[str, ...] = field(default=("node_modules/",))
+    home_tools: tuple[str, ...] = ()  # what the runner reads from the account's home
+
+
+def user_env_for(project: Project) -> dict[str, str]:
+    """``RATCHET_TEST_USER=root`` where Ratchet runs as root and the tests' account (nobody)
+    could not read what the project's runner keeps in root's home (a Maven repository made
+    with umask 027 is mode 0750): a user with such a machine must choose the same, or make
+    the directory readable; Ratchet says so when the tests cannot find it."""
+    from ratchet.evaluate.identity import choose_user
+
+    user = choose_user("auto", {})
+    home = Path(os.path.expanduser("~"))
+    if user is not None and any(
+        (home / rel).exists() and not user.enters(str(home / rel)) for rel in project.home_tools
+    ):
+        return {"RATCHET_TEST_USER": "root"}
+    return {}
 
 
 def reply(title: str, *edits: tuple[str, str, str]) -> Reply:
@@ -356,6 +373,7 @@ MAVEN = Project(
             "public static int sub(int a, int b) { return b - a; }"),
     tools=("mvn", "java"),
     runner="maven",
+    home_tools=(".m2", ".m2/repository"),
     ignored=("target/",),
 )
 

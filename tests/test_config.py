@@ -30,6 +30,8 @@ def test_empty_config_is_defaults() -> None:
     cfg = parse_repo_config("")
     assert cfg.trigger_phrase == "/agent next"
     assert cfg.memory == "auto"
+    assert cfg.test_user == "auto"
+    assert parse_repo_config("test_user: root").test_user == "root"
 
 
 @pytest.mark.parametrize(
@@ -41,6 +43,7 @@ def test_empty_config_is_defaults() -> None:
         ("budget: {attempts: 0}", "budget.attempts", ""),
         ("budget: {atempts: 3}", "budget.atempts", "allowed keys"),
         ("test_command: '  '", "test_command", ""),
+        ("test_user: 'Bob Smith'", "test_user", ""),
     ],
 )
 def test_bad_keys_are_named(text: str, key: str, hint_part: str) -> None:

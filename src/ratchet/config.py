@@ -92,6 +92,9 @@ class RepoConfig(BaseModel):
     #: where the tests run: auto = bwrap, else unshare (root), else none; weaker than bwrap
     #: with credentials in the environment only when named here (RATCHET_SANDBOX overrides)
     sandbox: Literal["auto", "bwrap", "unshare", "none"] = "auto"
+    #: who the tests run as when Ratchet is root: auto (nobody), an account name or uid, or
+    #: root to accept the risk (RATCHET_TEST_USER overrides; see evaluate/identity.py)
+    test_user: str = Field(default="auto", min_length=1, max_length=32)
     pricing: dict[str, Price] = Field(default_factory=dict, max_length=50)
     #: a known flaky test drops off the list after passing in this many evaluated runs
     flaky_forget_after: int = Field(default=10, ge=1, le=1_000)
@@ -101,6 +104,16 @@ class RepoConfig(BaseModel):
     test_limits: TestLimitsConfig = Field(default_factory=TestLimitsConfig)
     #: open issues with this label are tasks for `ratchet plan` (issue-<N>); "" for none
     task_label: str = Field(default="ratchet", max_length=50)
+
+    @field_validator("test_user")
+    @classmethod
+    def _account(cls, v: str) -> str:
+        if not re.fullmatch(r"[a-z_][a-z0-9_.-]*\$?|[0-9]+", v):
+            raise ValueError(
+                f"{v!r} is not an account: use auto (nobody), root, an account name such as "
+                "nobody, or a numeric uid"
+            )
+        return v
 
     @field_validator("tasks")
     @classmethod

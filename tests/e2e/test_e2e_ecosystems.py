@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import git, ratchet_env, run_ratchet
 from tests.fakes.minimax_server import FakeMiniMax
-from tests.projects import ALL, PYTEST, Project, build, reply
+from tests.projects import ALL, PYTEST, Project, build, reply, user_env_for
 
 pytestmark = pytest.mark.e2e
 
@@ -35,7 +35,8 @@ def test_fix_one_break_one_regresses_and_the_real_fix_is_committed(
             reply("Fix add and simplify sub", project.fix, project.breaks),
             reply("Fix add", project.fix),
         )
-        env = ratchet_env(tmp_path / "home", MINIMAX_API_KEY="k", MINIMAX_BASE_URL=fake.url)
+        env = ratchet_env(tmp_path / "home", MINIMAX_API_KEY="k", MINIMAX_BASE_URL=fake.url,
+                          **user_env_for(project))
         first = run_ratchet(args, env, timeout=600)
         assert first.returncode == 0, first.stderr
         second = run_ratchet(args, env, timeout=600)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import (
+    NONE_RUNG_ENV,
     VENV_BIN,
     WHY_MISSING,
     git,
@@ -339,7 +340,8 @@ def test_a_weak_sandbox_with_credentials_present_fails_closed(repo: Path, tmp_pa
         assert fake.requests == [] and SECRET not in out.stderr + out.stdout
         assert git(repo, "branch", "--list", "ratchet/*") == ""
         # naming the rung accepts the risk
-        accepted = run_ratchet(["run", "--repo", str(repo)], {**env, "RATCHET_SANDBOX": "none"})
+        accepted = run_ratchet(["run", "--repo", str(repo)],
+                               {**env, "RATCHET_SANDBOX": "none", **NONE_RUNG_ENV})
         assert accepted.returncode == 0, accepted.stderr
         assert len(fake.requests) == 1
 

@@ -1,7 +1,9 @@
 """A hostile test suite (stdlib only) run by `run_suite` in every rung this machine has: each of
 its tests tries one way out and passes only when the attempt fails. Canaries on the host side
-say whether anything got through: a unix socket under /run that counts connections, files
-outside the tree. The suite hitting a limit is the suite failing, never the runner."""
+say whether anything got through: a unix socket under /run that counts connections, a server
+on the host's loopback, a file of the host outside the tree. Where Ratchet is root the suite
+also checks that it runs as another account without any privilege. The suite hitting a limit
+is the suite failing, never the runner."""
 
 from __future__ import annotations
 
@@ -15,13 +17,43 @@ import pytest
 
 from ratchet.evaluate.limits import TestLimits
 from ratchet.evaluate.runner import run_suite
-from ratchet.evaluate.sandbox import choose_sandbox, host_sockets
-from tests.conftest import needs_sandbox, sandbox_usable
+from ratchet.evaluate.sandbox import host_sockets
+from tests.conftest import needs_sandbox, rung_box, sandbox_usable
 
 HOSTILE = '''
 import os, resource, socket, subprocess, sys
 
 SOCK = os.environ.get("CANARY_SOCK") or {sock!r}
+
+
+def test_runs_without_privileges():
+    if {uid} is None:
+        return  # Ratchet is not root (or test_user: root): nothing to drop
+    assert (os.getuid(), os.geteuid(), os.getgid()) == ({uid}, {uid}, {gid})
+    assert os.getgroups() in ([], [{gid}])
+    status = dict(line.split(":", 1) for line in open("/proc/self/status") if ":" in line)
+    for field in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
+        assert int(status[field], 16) == 0, field
+    assert status["NoNewPrivs"].strip() == "1"
+
+
+def test_host_files_stay_untouched():
+    try:
+        with open({canary_file!r}, "a") as fh:
+            fh.write("planted")
+    except OSError:
+        return
+    assert os.geteuid() == 0 and {rung!r} == "none", "wrote a file of the host"
+
+
+def test_the_host_loopback_is_unreachable():
+    if {rung!r} == "none":
+        return  # no network namespace
+    try:
+        socket.create_connection(("127.0.0.1", {port}), timeout=3).close()
+    except OSError:
+        return
+    raise AssertionError("reached a server on the host's loopback")
 
 
 def test_no_core_dumps():
@@ -154,11 +186,19 @@ def test_a_hostile_suite_gets_nowhere(rung: str, tmp_path: Path,
         pytest.skip(f"{rung} does not start here")
     limits = TestLimits(processes=len(os.listdir("/proc")) + 256, file_mb=2, tmp_mb=8)
     sock = str(canary_socket.path) if canary_socket else ""
+    box = rung_box(rung)
+    host = tmp_path / "host"
+    host.mkdir()
+    canary_file = host / "canary"
+    canary_file.write_text("host\n")  # root's, mode 0644 when Ratchet is root
+    server = socket.create_server(("127.0.0.1", 0))
     tree = tmp_path / "tree"
     (tree / "tests").mkdir(parents=True)
     (tree / "tests" / "test_hostile.py").write_text(HOSTILE.format(
         sock=sock, file_bytes=limits.file_mb * 1024 * 1024, tmp_mb=limits.tmp_mb,
-        procs=limits.processes, rung=rung))
+        procs=limits.processes, rung=rung, uid=box.user.uid if box.user else None,
+        gid=box.user.gid if box.user else None, canary_file=str(canary_file),
+        port=server.getsockname()[1]))
     if canary_socket is not None:
         # proof the canary is reachable from the host: the attack would work without masks
         probe = socket.socket(socket.AF_UNIX)
@@ -166,11 +206,14 @@ def test_a_hostile_suite_gets_nowhere(rung: str, tmp_path: Path,
         probe.close()
     import sys
 
-    run = run_suite(tree, f"{sys.executable} -m pytest -q -p no:cacheprovider tests",
-                    sandbox=choose_sandbox(rung), limits=limits, timeout=120)
+    with server:
+        run = run_suite(tree, f"{sys.executable} -m pytest -q -p no:cacheprovider tests",
+                        sandbox=box, limits=limits, timeout=120)
     assert run.status == "ran", run.output[-2000:]
     assert run.failing == [], run.output[-3000:]
-    assert run.passed == 6
+    assert run.passed == 9
+    if box.user is not None or rung != "none":
+        assert canary_file.read_text() == "host\n"
     if canary_socket is not None:
         assert canary_socket.accepted == 1  # the host's own probe, nothing from the suite
         if rung == "bwrap":

@@ -15,9 +15,9 @@ from ratchet.errors import EvalError
 from ratchet.evaluate.detect import detect_test_command
 from ratchet.evaluate.report import CRASHED, ERROR, FAILED, NOT_FOUND, PASSED, RAN, SKIPPED, TIMEOUT
 from ratchet.evaluate.runner import run_suite
-from ratchet.evaluate.sandbox import Sandbox, choose_sandbox
+from ratchet.evaluate.sandbox import Sandbox
 from ratchet.redact import MASK
-from tests.conftest import sandbox_usable
+from tests.conftest import rung_box, sandbox_usable
 
 BIN = str(Path(sys.executable).parent)
 ENV = {"PATH": f"{BIN}:/usr/bin:/bin", "LANG": "C.UTF-8"}
@@ -25,7 +25,7 @@ SANDBOXES = ["none"] + [name for name in ("bwrap", "unshare") if sandbox_usable(
 
 
 def _box(name: str) -> Sandbox:
-    return choose_sandbox(name, environ={})
+    return rung_box(name)
 
 
 def _write(root: Path, files: dict[str, str]) -> Path:

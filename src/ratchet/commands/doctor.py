@@ -63,12 +63,13 @@ class Doctor:
         self.console.print(f"[yellow]•[/] {name}: {escape(self.redact(detail))}")
 
 
-def _sandbox_check(env: Environment, configured: str = "auto") -> str:
+def _sandbox_check(env: Environment, configured: str = "auto", test_user: str = "auto") -> str:
     """The rung, what a test could reach from it, and whether a run would refuse it."""
     from ratchet.errors import ConfigError
-    from ratchet.evaluate.sandbox import choose_sandbox, refuse_exposure
+    from ratchet.evaluate.exposure import refuse_exposure
+    from ratchet.evaluate.sandbox import choose_sandbox
 
-    sb = choose_sandbox(configured, environ=env)
+    sb = choose_sandbox(configured, environ=env, test_user=test_user)
     if not sb.warning:
         return f"{sb.name}: {sb.description}"
     try:
@@ -76,6 +77,24 @@ def _sandbox_check(env: Environment, configured: str = "auto") -> str:
     except ConfigError as exc:  # a run here would refuse to test: say so, and how to fix it
         raise ConfigError(f"{sb.name}: {sb.warning} {exc}", exc.hint) from exc
     return f"{sb.name} — {sb.warning}"
+
+
+def _user_line(env: Environment, configured: str, test_user: str) -> str:
+    """The account the tests run as, and why."""
+    import pwd
+
+    from ratchet.evaluate.sandbox import choose_sandbox
+
+    try:
+        sb = choose_sandbox(configured, environ=env, test_user=test_user)
+    except RatchetError as exc:
+        return f"unknown ({exc})"
+    if sb.user is not None:
+        return sb.user.describe()
+    me = pwd.getpwuid(os.geteuid()).pw_name
+    if os.geteuid() == 0:
+        return "root: test_user is root, so the tests keep every privilege Ratchet has"
+    return f"{me}, Ratchet's own account (not root: it has no privileges to drop)"
 
 
 def _limits_line(settings: object) -> str:
@@ -138,8 +157,11 @@ def cmd_doctor(args: argparse.Namespace, env: Environment) -> int:
 
             d.note("memory backend", choose_backend(s.config.memory, env))
 
-    configured = state.settings.config.sandbox if state.settings is not None else "auto"
-    d.check("test sandbox", lambda: _sandbox_check(env, configured))
+    config = state.settings.config if state.settings is not None else None
+    configured = config.sandbox if config is not None else "auto"
+    user = config.test_user if config is not None else "auto"
+    d.check("test sandbox", lambda: _sandbox_check(env, configured, user))
+    d.note("tests run as", _user_line(env, configured, user))
     d.note("test limits", _limits_line(state.settings))
     if state.settings is not None and state.settings.test_command:
         assert state.repo is not None  # the settings are built from the repository
@@ -164,7 +186,7 @@ def _explain_evaluation(d: Doctor, repo: git.Repo, s: Settings) -> None:
     root = Path(repo.working_dir)
     world = discover(root, prepared_paths=s.config.prepared_paths, environ=d.env)
     try:
-        sandbox = choose_sandbox(environ=d.env)
+        sandbox = choose_sandbox(environ=d.env, test_user=s.config.test_user)
     except RatchetError:
         return
     lines = explain.lines(s.test_command, root, sandbox, world, s.config.junit_path)

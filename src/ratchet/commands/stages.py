@@ -154,7 +154,9 @@ def cmd_evaluate(args: argparse.Namespace, env: Environment) -> int:
     settings = build_settings(RunOptions(repo=root, task="(evaluation of a proposal)",
                                          task_key=proposal.task_key,
                                          base_branch="ratchet-split-base"), repo, env)  # fmt: skip
-    sandbox = choose_and_report_sandbox(reporter, env, settings.config.sandbox)
+    sandbox = choose_and_report_sandbox(
+        reporter, env, settings.config.sandbox, settings.config.test_user
+    )
     bed = TestBed(settings, repo, reporter, sandbox=sandbox,
                   world=prepare_evaluation(settings, repo, reporter, sandbox, env), env=env)
     with gitops.scratch_dir("ratchet-evaluate-") as tree:

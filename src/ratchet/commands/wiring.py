@@ -70,15 +70,20 @@ def open_memory(
     )
 
 
-def choose_and_report_sandbox(reporter: Reporter, env: Environment, configured: str = "auto"):
-    """The test sandbox for this run, announced (with its weakness, if any). Raises
-    ConfigError when it cannot hide this process's credentials from the tests and was not
-    chosen by name (fail closed)."""
-    from ratchet.evaluate.sandbox import choose_sandbox, refuse_exposure
+def choose_and_report_sandbox(
+    reporter: Reporter, env: Environment, configured: str = "auto", test_user: str = "auto"
+):
+    """The test sandbox for this run, announced (with its weakness, if any, and the account
+    the tests run as when Ratchet is root). Raises ConfigError when it cannot hide this
+    process's credentials from the tests and was not chosen by name (fail closed)."""
+    from ratchet.evaluate.exposure import refuse_exposure
+    from ratchet.evaluate.sandbox import choose_sandbox
 
-    sandbox = choose_sandbox(configured, environ=env)
+    sandbox = choose_sandbox(configured, environ=env, test_user=test_user)
     weak = f" ({sandbox.warning})" if sandbox.warning else ""
     reporter.info(f"test sandbox: {sandbox.name}{weak}")
+    if sandbox.user is not None:
+        reporter.info(f"tests run as: {sandbox.user.describe()}")
     refuse_exposure(sandbox, env, configured)
     return sandbox
 
@@ -118,7 +123,9 @@ def make_driver(
     prepared (both announced on the reporter)."""
     from ratchet.evaluate.testbed import TestBed
 
-    sandbox = choose_and_report_sandbox(reporter, env, settings.config.sandbox)
+    sandbox = choose_and_report_sandbox(
+        reporter, env, settings.config.sandbox, settings.config.test_user
+    )
     world = prepare_evaluation(settings, repo, reporter, sandbox, env)
     return Driver(
         settings=settings,

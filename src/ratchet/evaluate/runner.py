@@ -59,6 +59,7 @@ from ratchet.environment import current
 from ratchet.errors import EvalError
 from ratchet.evaluate.limits import TestLimits
 from ratchet.evaluate.limits import apply as apply_limits
+from ratchet.evaluate.reach import tool_dirs
 from ratchet.evaluate.report import (
     CRASHED,
     ERROR,
@@ -419,6 +420,8 @@ class _Run:
         status = _status(is_pytest, exit_code, collected.source, counts, output,
                          known_runner=runner is not None)
         note = _status_note(status, exit_code, collected.source, runner, self.command)
+        if status in (NOT_FOUND, CRASHED):
+            note = "\n".join(x for x in (note, unreachable_note(self.box, env)) if x)
         if note:
             output = f"{output}\n{note}"
         return SuiteRun(
@@ -452,6 +455,26 @@ def _status_note(
         return (f"[ratchet] {runner.name} exited {exit_code} without reporting any test: "
                 "the suite did not run (a build error, a missing dependency?)")
     return ""
+
+
+def unreachable_note(box: Sandbox, env: Mapping[str, str]) -> str:
+    """Why the tests' account may not have found its tools: directories of them it cannot
+    enter (a mount namespace brings back those behind a private parent, such as /root; the
+    none rung cannot)."""
+    user = box.user
+    if user is None:
+        return ""
+    dirs = tool_dirs(env)
+    if box.name == "none":
+        walls = sorted({w for d in dirs if (w := user.blocked(d))})
+    else:
+        walls = sorted(d for d in dirs if not user.enters(d))
+    if not walls:
+        return ""
+    return (f"[ratchet] the tests run as {user.name} (Ratchet is root), who cannot enter "
+            f"{', '.join(walls[:3])}, where the tests' tools live: make them readable by every "
+            "account (chmod o+rx), install them elsewhere, use bubblewrap, or set "
+            "test_user: root to accept the risk")
 
 
 _PATH_LIKE = frozenset({"PYTHONPATH", "NODE_OPTIONS"})

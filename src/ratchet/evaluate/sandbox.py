@@ -20,15 +20,22 @@ Isolation ladder (chosen once per process, reported by ``ratchet doctor``):
     The parent process (which holds the API keys) is not visible: ``/proc/$PPID/environ`` shows
     only the sandbox's own init.
 ``unshare``
-    util-linux ``unshare --pid --fork --mount-proc --kill-child`` (plus IPC/UTS), only when
-    running as root. Hides the parent's ``/proc/<pid>/environ`` and kills the whole process
-    tree with its PID 1. It does NOT cut the network, make the file system read-only or hide
-    credential files.
+    util-linux ``unshare --pid --fork --mount-proc --kill-child --net`` (plus IPC/UTS), only
+    when running as root (see unshare.py). Hides the parent's ``/proc/<pid>/environ``, cuts
+    the network (loopback only) and kills the whole process tree with its PID 1. It does NOT
+    make the file system read-only or hide credential files: the tests running as another
+    account (below) is what keeps them off root's files.
 ``none``
-    a plain subprocess in its own session. The environment is still scrubbed, but a test runs
-    as the same user and CAN read the parent's secrets from ``/proc/$PPID/environ`` and the
-    credential files in the real home directory; a grandchild that calls ``setsid`` survives
-    the kill. ``ratchet doctor`` warns about this.
+    a plain subprocess in its own session. The environment is still scrubbed, but a test
+    running as Ratchet's user CAN read the parent's secrets from ``/proc/$PPID/environ`` and
+    the credential files in the real home directory; a grandchild that calls ``setsid``
+    survives the kill. ``ratchet doctor`` warns about this.
+
+When Ratchet is root, every rung runs the tests as an unprivileged account (``nobody``; the
+``test_user`` setting; see identity.py) with no capabilities: bubblewrap keeps only what the
+switch needs, and toolchains behind a private directory (``/root``) are bound back for that
+account (reach.py). Build caches are then not shared (the overlay's files are root's).
+Whether a rung may run the tests while this process holds credentials: exposure.py.
 
 ``RATCHET_SANDBOX=auto|bwrap|unshare|none`` overrides the choice (``auto`` = best available).
 """
@@ -36,21 +43,27 @@ Isolation ladder (chosen once per process, reported by ``ratchet doctor``):
 from __future__ import annotations
 
 import dataclasses
-import functools
 import os
-import shlex
 import shutil
-import stat
 import subprocess
-import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ratchet.core.secrets import credentials_in
 from ratchet.environment import current
-from ratchet.errors import ConfigError
+from ratchet.errors import ConfigError, EvalError
+from ratchet.evaluate import unshare
+from ratchet.evaluate.identity import TestUser, choose_user
+from ratchet.evaluate.reach import (
+    hiding_plan,
+    host_sockets,
+    inside,
+    inside_strict,
+    private_tool_dirs,
+    tool_dirs,
+    with_parents,
+)
 from ratchet.evaluate.testenv import credential_paths
 from ratchet.evaluate.world import Shared, World
 
@@ -63,7 +76,8 @@ class Sandbox:
 
     ``name`` is "bwrap", "unshare" or "none"; ``description`` is one line for ``ratchet
     doctor``; ``warning`` is non-empty when the isolation is weak; ``overlays`` is True when
-    this rung can share a build cache copy-on-write (bubblewrap ≥ 0.9, or unshare as root).
+    this rung can share a build cache copy-on-write (bubblewrap ≥ 0.9, or unshare as root);
+    ``user`` is the account the tests run as when Ratchet is root (see identity.py).
     """
 
     name: str
@@ -72,6 +86,14 @@ class Sandbox:
     executable: str = ""
     masks: tuple[str, ...] = field(default=())
     overlays: bool = False
+    user: TestUser | None = None
+
+    @property
+    def shares_caches(self) -> bool:
+        """True when build caches are shared copy-on-write: an overlay this rung can make,
+        and tests running as Ratchet's own user (the cache's files are its, and another
+        account could not write them through the overlay)."""
+        return self.overlays and self.name != "none" and self.user is None
 
     # -- where the tests run ---------------------------------------------------------------
     def root(self, tree: Path, world: World | None) -> str:
@@ -90,7 +112,7 @@ class Sandbox:
         """Host directories holding what the tests wrote: the tree, then the upper layer of
         each build cache shared through an overlay (with the tree-relative path it serves)."""
         views: list[tuple[Path, str]] = [(Path(tree), "")]
-        if world is not None and self.overlays and self.name != "none":
+        if world is not None and self.shares_caches:
             for i, shared in enumerate(world.caches):
                 views.append((self._overlay_dirs(tmp, i)[0], shared.rel))
         return tuple(views)
@@ -98,10 +120,10 @@ class Sandbox:
     def prepare(self, tree: Path, tmp: Path, world: World | None) -> None:
         """Make the prepared paths reachable in ``tree`` before a run: mount points (bwrap,
         unshare) or symlinks to the checkout (none; the tests can then write through them,
-        like everything else without a sandbox)."""
-        if world is None:
-            return
-        for shared in world.shared:
+        like everything else without a sandbox), then hand the tree and ``tmp`` over to the
+        tests' account, if they run as another one."""
+        for shared in world.shared if world is not None else ():
+            assert world is not None
             target = Path(tree) / shared.rel
             source = Path(world.checkout) / shared.rel
             if target.exists() or target.is_symlink():
@@ -111,7 +133,7 @@ class Sandbox:
                     target.parent.mkdir(parents=True, exist_ok=True)
                     target.symlink_to(source, target_is_directory=source.is_dir())
                 continue
-            if shared.cache and not self.overlays:
+            if shared.cache and not self.shares_caches:
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
             if source.is_dir():
@@ -121,6 +143,23 @@ class Sandbox:
             if shared.cache:
                 for d in self._overlay_dirs(tmp, world.caches.index(shared)):
                     d.mkdir(parents=True, exist_ok=True)
+        if self.user is not None:
+            self.user.hand_over(Path(tree), Path(tmp))
+            self._check_reachable(Path(tree), Path(tmp))
+
+    def _check_reachable(self, tree: Path, tmp: Path) -> None:
+        """Raise EvalError when the tests' account could not enter its own directories (a
+        mount namespace brings the tree back to it; nothing brings back ``tmp``)."""
+        assert self.user is not None
+        for path in (tmp, tree) if self.name == "none" else (tmp,):
+            wall = self.user.blocked(str(path))
+            if wall is not None:
+                raise EvalError(
+                    f"the tests run as {self.user.name}, who cannot enter {wall} on the way "
+                    f"to {path}",
+                    "set TMPDIR to a directory every account may enter (such as /tmp), or "
+                    "accept running the tests as root with test_user: root",
+                )
 
     def argv(
         self,
@@ -132,7 +171,7 @@ class Sandbox:
         tmpfs_bytes: int | None = None,
     ) -> list[str]:
         """The full argv that runs ``command_argv`` in the project root (see :meth:`root`)
-        inside this sandbox.
+        inside this sandbox, as :attr:`user` when there is one.
 
         ``tree`` and ``tmp`` are the only writable places under bwrap. ``env`` (the output of
         :func:`safe_env`) is installed with ``--clearenv``/``--setenv`` under bwrap; the caller
@@ -143,19 +182,34 @@ class Sandbox:
         tree, tmp = Path(tree), Path(tmp)
         if not (tree.is_absolute() and tmp.is_absolute()):
             raise ValueError("tree and tmp must be absolute paths")
-        cmd = list(command_argv)
+        cmd = [*(self.user.drop() if self.user else ()), *command_argv]
         if self.name == "none":
             return cmd
         root = Path(self.root(tree, world))
-        tools = [p for p in _tool_dirs(env or {}, root) if not _inside(tree, p)]
+        tools = [p for p in private_tool_dirs(env or {}, root) if not inside(tree, p)]
         if self.name == "unshare":
-            return self._unshare_argv(cmd, tree, tmp, root, world, tools)
+            return self._unshare_argv(cmd, tree, tmp, root, world, tools, env or {})
+        return self._bwrap_argv(cmd, tree, tmp, root, world, tools, env or {}, tmpfs_bytes)
+
+    def _bwrap_argv(
+        self,
+        cmd: list[str],
+        tree: Path,
+        tmp: Path,
+        root: Path,
+        world: World | None,
+        tools: list[str],
+        env: Mapping[str, str],
+        tmpfs_bytes: int | None,
+    ) -> list[str]:
         args = [self.executable, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
         size = ["--size", str(tmpfs_bytes)] if tmpfs_bytes else []
+        size += ["--perms", "1777"] if self.user is not None else []  # root's, else 0755
         args += [*size, "--tmpfs", "/tmp", *size, "--tmpfs", "/dev/shm"]
+        args += self._reach_args(env, root, tmp, tools)
         args += self._mask_args(tree, tmp, root)
         for sock in host_sockets():  # a docker/containerd socket is the host
-            if not (_inside(tree, sock) or _inside(tmp, sock) or _inside_strict(root, sock)):
+            if not (inside(tree, sock) or inside(tmp, sock) or inside_strict(root, sock)):
                 args += ["--ro-bind", "/dev/null", sock]
         args += ["--bind", str(tmp), str(tmp), "--bind", str(tree), str(root)]
         for i, shared in enumerate(self._mounted(world)):
@@ -172,10 +226,29 @@ class Sandbox:
         args += ["--die-with-parent", "--new-session"]
         if os.geteuid() == 0:
             args += ["--cap-drop", "ALL"]
+            if self.user is not None:  # setpriv needs these to switch, then drops them all
+                args += [arg for cap in SWITCH_CAPS for arg in ("--cap-add", cap)]
         args += ["--clearenv"]
-        for name, value in sorted((env or {}).items()):
+        for name, value in sorted(env.items()):
             args += ["--setenv", name, value]
         args += ["--chdir", str(root), "--", *cmd]
+        return args
+
+    def _reach_args(self, env: Mapping[str, str], root: Path, tmp: Path,
+                    tools: list[str]) -> list[str]:
+        """bwrap options that let the tests' account (when it is not Ratchet's) reach its
+        tools and directories: see :func:`hiding_plan` and :func:`with_parents`."""
+        if self.user is None:
+            return []
+        plan = hiding_plan(self.user, tool_dirs(env), [str(root), str(tmp)], fresh=FRESH)
+        args: list[str] = []
+        for op, path in with_parents(plan, [str(root), str(tmp), *tools]):
+            if op == "tmpfs":
+                args += ["--tmpfs", path]
+            elif op == "dir":
+                args += ["--perms", "0755", "--dir", path]
+            else:
+                args += ["--ro-bind", path, path]
         return args
 
     def _mask_args(self, tree: Path, tmp: Path, root: Path) -> list[str]:
@@ -186,9 +259,9 @@ class Sandbox:
         for path in sorted(masks):
             if path.startswith(("/tmp/", "/dev/", "/proc/")) or not os.path.exists(path):
                 continue  # /tmp, /dev and /proc are fresh inside the sandbox anyway
-            if _inside(tree, path) or _inside(tmp, path) or Path(path) == root:
+            if inside(tree, path) or inside(tmp, path) or Path(path) == root:
                 continue
-            if _inside_strict(root, path):
+            if inside_strict(root, path):
                 continue  # hidden anyway: the tree is mounted over the project root
             if os.path.isdir(path):
                 args += ["--tmpfs", path]
@@ -200,7 +273,7 @@ class Sandbox:
         """The shared paths mounted in this rung, caches (in ``world.caches`` order) first."""
         if world is None:
             return []
-        caches = list(world.caches) if self.overlays else []
+        caches = list(world.caches) if self.shares_caches else []
         return caches + list(world.dependencies)
 
     def _unshare_argv(
@@ -211,106 +284,34 @@ class Sandbox:
         root: Path,
         world: World | None,
         tools: list[str],
+        env: Mapping[str, str],
     ) -> list[str]:
-        # PID 1 ignores signals it has no handler for, so the command must not BE PID 1: a
-        # tiny shell init mounts the prepared paths, runs the command as a child and exits
-        # with its status (128+n when it was killed by signal n, as bwrap reports it)
-        q = shlex.quote
-        lines = ["set -e"]
+        binds: list[tuple[str, str, bool]] = []
         for i, shared in enumerate(self._mounted(world)):
             assert world is not None
             source, dest = os.path.join(world.checkout, shared.rel), str(tree / shared.rel)
             if shared.cache:
                 upper, work = self._overlay_dirs(tmp, i)
-                opts = f"lowerdir={source},upperdir={upper},workdir={work}"
-                lines.append(f"mount -t overlay overlay -o {q(opts)} {q(dest)}")
+                binds.append((f"overlay:lowerdir={source},upperdir={upper},workdir={work}",
+                              dest, False))
             else:
-                lines.append(f"mount --bind {q(source)} {q(dest)}")
-                lines.append(f"mount -o remount,bind,ro {q(dest)}")
+                binds.append((source, dest, True))
         for path in tools:
-            if _inside(root, path) and not _inside(tree, path):
-                inner = tree / os.path.relpath(path, root)
-                lines.append(f"mkdir -p {q(str(inner))} && mount --bind {q(path)} {q(str(inner))}")
-        if root != tree:
-            lines.append(f"mount --rbind {q(str(tree))} {q(str(root))}")
-        lines += [f"cd {q(str(root))}", "set +e", '"$@"; exit $?']
-        return [
-            self.executable,
-            "--pid",
-            "--fork",
-            "--mount-proc",
-            "--kill-child",
-            "--ipc",
-            "--uts",
-            "--",
-            "/bin/sh",
-            "-c",
-            "\n".join(lines),
-            "ratchet-init",
-            *cmd,
-        ]
+            if inside(root, path) and not inside(tree, path):
+                binds.append((path, str(unshare.relative_inside(path, root, tree)), True))
+        hide = hiding_plan(self.user, [*tool_dirs(env), str(tree)], [str(root)])
+        script = unshare.init_script(binds, hide, tmp / ".ratchet-stage", tree, root)
+        return unshare.argv(self.executable, script, cmd)
 
 
-#: where daemons keep their unix sockets (docker, containerd, dbus, systemd ...)
-SOCKET_DIRS = ("/run", "/var/run")
-MAX_SOCKET_SCAN = 5000  # directory entries looked at, at most
+#: the capabilities bubblewrap keeps (as root) to enter the tests' directories (their
+#: account's now) and for setpriv to switch to it; setpriv then empties every set, the
+#: bounding set included, before the test command starts
+SWITCH_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP", "CAP_DAC_READ_SEARCH")
+#: directories bubblewrap creates anew (the parents of mount points under its private /tmp
+#: are made enterable: see with_parents)
+FRESH = ("/tmp", "/dev", "/proc")
 
-
-@functools.lru_cache(maxsize=1)
-def host_sockets(dirs: tuple[str, ...] = SOCKET_DIRS, depth: int = 5) -> tuple[str, ...]:
-    """The unix sockets under ``dirs`` (at most ``depth`` levels, symlinks not followed), which
-    bubblewrap's read-only view of ``/`` would otherwise leave reachable: each gets
-    ``/dev/null`` bound over it, so ``connect`` is refused."""
-    found: list[str] = []
-    seen = 0
-    stack = [(d, 0) for d in dirs if os.path.isdir(d) and not os.path.islink(d)]
-    while stack and seen < MAX_SOCKET_SCAN:
-        path, level = stack.pop()
-        try:
-            entries = list(os.scandir(path))
-        except OSError:
-            continue
-        for e in entries:
-            seen += 1
-            try:
-                if e.is_dir(follow_symlinks=False) and level < depth:
-                    stack.append((e.path, level + 1))
-                elif stat.S_ISSOCK(e.stat(follow_symlinks=False).st_mode):
-                    found.append(e.path)
-            except OSError:
-                continue
-    return tuple(sorted(set(found)))
-
-
-def _tool_dirs(env: Mapping[str, str], root: Path) -> list[str]:
-    """Existing PATH/VIRTUAL_ENV/PYTHONPATH directories under /tmp (which the sandbox's private
-    /tmp would otherwise hide) or inside the project root (which the tree mounted there would
-    hide); they are made visible read-only. A ``bin`` directory of a virtual environment brings
-    the whole environment (its ``lib`` holds the packages), and the interpreter running
-    Ratchet is included too (a test command may name it)."""
-    dirs = [p for name in ("PATH", "PYTHONPATH") for p in env.get(name, "").split(os.pathsep)]
-    dirs += [env.get("VIRTUAL_ENV", ""), sys.prefix]
-    found: set[str] = set()
-    for d in dirs:
-        if not (os.path.isabs(d) and os.path.isdir(d)):
-            continue
-        for path in (d, os.path.realpath(d)):
-            parent = os.path.dirname(path.rstrip("/"))
-            if os.path.isfile(os.path.join(parent, "pyvenv.cfg")):
-                path = parent
-            found.add(path)
-    tops = sorted(d for d in found if d.startswith("/tmp/") or _inside_strict(root, d))
-    return [d for d in tops if not any(d != o and d.startswith(o + "/") for o in tops)]
-
-
-def _inside_strict(root: Path, path: str) -> bool:
-    return Path(path) != root and root in Path(path).parents
-
-
-def _inside(root: Path, path: str) -> bool:
-    """True if ``path`` is ``root`` or one of its ancestors/descendants (never mask those)."""
-    p, r = Path(path), root
-    return p == r or r in p.parents or p in r.parents
 
 
 _NONE = Sandbox(
@@ -322,39 +323,29 @@ _NONE = Sandbox(
         "and a grandchild that calls setsid survives the kill. Install bubblewrap (bwrap)."
     ),
 )
+_NONE_AS_OTHER = (
+    "weak isolation: the tests run as {name}, who cannot read this process's environment or "
+    "root's files, but they reach the network and the files every account may read, and a "
+    "grandchild that calls setsid survives the kill. Install bubblewrap (bwrap)."
+)
 
-_chosen: dict[str, Sandbox] = {}
-
-
-def refuse_exposure(box: Sandbox, environ: Mapping[str, str], configured: str = "auto") -> None:
-    """Fail closed: tests (model-written code) must not run where they could read this
-    process's credentials. Only bubblewrap hides the parent's environment from a test (the
-    unshare rung keeps a root test's capabilities; none hides nothing), so with credentials in
-    the environment a weaker rung is refused unless it was chosen by name (``sandbox:`` in
-    the config or RATCHET_SANDBOX): an explicit choice accepts the risk. Raises ConfigError."""
-    choice = (environ.get("RATCHET_SANDBOX") or configured or "auto").strip().lower()
-    exposed = credentials_in(environ)
-    if box.name == "bwrap" or choice != "auto" or not exposed:
-        return
-    shown = ", ".join(exposed[:6]) + (f" and {len(exposed) - 6} more" if len(exposed) > 6 else "")
-    raise ConfigError(
-        f"the tests would run in the {box.name!r} sandbox, where a test (code the model wrote) "
-        f"can read this process's {shown}; nothing was run",
-        "install bubblewrap (apt-get install bubblewrap; in a container, run it with "
-        "--privileged or allow user namespaces), or accept the risk by naming the sandbox: "
-        f"`sandbox: {box.name}` in .github/ratchet.yml or RATCHET_SANDBOX={box.name}",
-    )
+_chosen: dict[tuple[str, str], Sandbox] = {}
 
 
-def _probe(sandbox: Sandbox, overlay: bool = False) -> bool:
+def _probe(sandbox: Sandbox, overlay: bool = False, user: bool = False) -> bool:
     """Run a no-op inside ``sandbox``; True if that worked. With ``overlay``, the probe shares a
-    build cache through an overlay and checks that a write lands in the private layer only."""
+    build cache through an overlay and checks that a write lands in the private layer only;
+    with ``user``, that the command runs as ``sandbox.user`` and may write its tree."""
     with tempfile.TemporaryDirectory(prefix="ratchet-probe-") as d:
+        os.chmod(d, 0o711)
         checkout, tree, tmp = Path(d, "checkout"), Path(d, "tree"), Path(d, "tmp")
         for p in (checkout, tree, tmp):
             p.mkdir()
         world = None
         script = "exit 0"
+        if user and sandbox.user is not None:
+            script = f'test "$(id -u)" = {sandbox.user.uid} && echo y > probe'
+            sandbox.prepare(tree, tmp, None)
         if overlay:
             (checkout / "target").mkdir()
             (checkout / "target" / "seen").write_text("x")
@@ -376,6 +367,8 @@ def _probe(sandbox: Sandbox, overlay: bool = False) -> bool:
             )
         except (OSError, subprocess.SubprocessError):
             return False
+        if user:
+            return done.returncode == 0 and (tree / "probe").is_file()
         if overlay:
             upper = sandbox.views(tree, tmp, world)[-1][0]
             return (
@@ -424,24 +417,49 @@ def _unshare() -> Sandbox | None:
     box = Sandbox(
         name="unshare",
         description=(
-            f"unshare ({exe}): PID and mount namespaces with private /proc, tree killed with "
-            "PID 1"
+            f"unshare ({exe}): PID, mount and network namespaces (loopback only) with a "
+            "private /proc, tree killed with PID 1"
         ),
         warning=(
-            "partial isolation: the network, the whole file system and credential files in "
-            "the home directory are reachable from tests. Install bubblewrap (bwrap)."
+            "partial isolation: the whole file system is visible to the tests, and a test "
+            "running as root could undo the namespaces. Install bubblewrap (bwrap)."
         ),
         executable=exe,
     )
     return _with_overlays(box) if _probe(box) else None
 
 
-def choose_sandbox(prefer: str = "auto", environ: Mapping[str, str] | None = None) -> Sandbox:
+def _as_user(box: Sandbox, user: TestUser | None) -> Sandbox:
+    """``box`` running its tests as ``user``, checked by a probe. Raises ConfigError when
+    the switch does not work here."""
+    if user is None:
+        return box
+    warning = box.warning
+    if box.name == "none":
+        warning = _NONE_AS_OTHER.format(name=user.name)
+    elif box.name == "unshare":
+        warning = ("partial isolation: the tests see the whole file system (as "
+                   f"{user.name}, without privileges). Install bubblewrap (bwrap).")
+    switched = dataclasses.replace(box, user=user, warning=warning)
+    if not _probe(switched, user=True):
+        raise ConfigError(
+            f"the tests cannot be run as {user.name} (uid {user.uid}) in the {box.name!r} "
+            "sandbox on this machine",
+            "check that setpriv works here (util-linux), or set test_user to another account,"
+            " or to root to accept the risk (RATCHET_TEST_USER)",
+        )
+    return switched
+
+
+def choose_sandbox(prefer: str = "auto", environ: Mapping[str, str] | None = None,
+                   test_user: str = "auto") -> Sandbox:
     """The sandbox to run tests in, chosen once per process and preference.
 
     ``prefer`` is "auto" (best available: bwrap → unshare → none), or one rung by name.
     ``RATCHET_SANDBOX`` in ``environ`` (default: the environment snapshot) overrides ``prefer``.
-    Raises ConfigError for an unknown name, or when a named rung is not available here.
+    When Ratchet is root the tests run as ``test_user`` (see identity.py). Raises ConfigError
+    for an unknown name, when a named rung is not available here, or when the tests cannot be
+    run as that account.
     """
     env = current() if environ is None else environ
     choice = (env.get("RATCHET_SANDBOX") or prefer or "auto").strip().lower()
@@ -450,8 +468,10 @@ def choose_sandbox(prefer: str = "auto", environ: Mapping[str, str] | None = Non
             f"unknown sandbox {choice!r}",
             hint="RATCHET_SANDBOX / sandbox must be one of: " + ", ".join(CHOICES),
         )
-    if choice in _chosen:
-        return _chosen[choice]
+    user = choose_user(test_user, env)
+    key = (choice, f"{user.uid}:{user.gid}" if user else "")
+    if key in _chosen:
+        return _chosen[key]
     box: Sandbox | None
     if choice == "none":
         box = _NONE
@@ -466,5 +486,6 @@ def choose_sandbox(prefer: str = "auto", environ: Mapping[str, str] | None = Non
             f"sandbox {choice!r} is not usable on this machine",
             hint="install bubblewrap, run as root for unshare, or set RATCHET_SANDBOX=auto",
         )
-    _chosen[choice] = box
+    box = _as_user(box, user)
+    _chosen[key] = box
     return box

@@ -136,7 +136,9 @@ class TestBed:
         if self.sandbox is None:
             from ratchet.evaluate.sandbox import choose_sandbox
 
-            self.sandbox = choose_sandbox(environ=self._env())
+            self.sandbox = choose_sandbox(
+                environ=self._env(), test_user=self.settings.config.test_user
+            )
         return self.sandbox
 
     def _rerun(self, tree: Path, base_run: SuiteRun, cand: SuiteRun) -> SuiteRun:

@@ -7,7 +7,8 @@ mount namespace the tests see the tree at the checkout's own path anyway; this f
 is what they see without one.
 
 The directory is ``$TMPDIR/ratchet-<uid>/<hash of the checkout path>-<task>/tree``; the
-per-user parent is created private (mode 0700) and must be owned by this user.
+per-user parent is created private (mode 0700; 0711 for root, whose tests run as another
+account that must be able to enter it, though not list it) and must be owned by this user.
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ if TYPE_CHECKING:
 
 def _private_base() -> Path:
     base = Path(tempfile.gettempdir()) / f"ratchet-{os.getuid()}"
+    mode = 0o711 if os.geteuid() == 0 else 0o700
     try:
-        base.mkdir(mode=0o700, exist_ok=True)
+        base.mkdir(mode=mode, exist_ok=True)
         info = os.lstat(base)
     except OSError as exc:
         raise EvalError(f"cannot create the test directory {base}: {exc}",
@@ -41,8 +43,8 @@ def _private_base() -> Path:
             f"{base} is not a directory owned by this user",
             "remove it, or set TMPDIR to a private directory",
         )
-    if info.st_mode & 0o077:
-        os.chmod(base, 0o700)
+    if stat.S_IMODE(info.st_mode) != mode:
+        os.chmod(base, mode)
     return base
 
 

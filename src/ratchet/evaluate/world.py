@@ -136,6 +136,12 @@ def toolchain_env(environ: Mapping[str, str]) -> list[tuple[str, str]]:
             if path.is_dir():
                 found.append((name, str(path)))
                 break
+    maven = environ.get("MAVEN_OPTS", "")
+    for home in _homes(environ):  # Maven's local repository: Java finds it from the account's
+        repo = home / ".m2" / "repository"  # home, not $HOME (another one for tests as nobody)
+        if repo.is_dir() and "maven.repo.local" not in maven:
+            found.append(("MAVEN_OPTS", f"{maven} -Dmaven.repo.local={repo}".strip()))
+            break
     for home in _homes(environ):  # pip install --user
         local = home / ".local"
         if not environ.get("PYTHONUSERBASE") and any((local / "lib").glob("python3*")):
