@@ -93,8 +93,18 @@ def _user_line(env: Environment, configured: str, test_user: str) -> str:
         return sb.user.describe()
     me = pwd.getpwuid(os.geteuid()).pw_name
     if os.geteuid() == 0:
-        return "root: test_user is root, so the tests keep every privilege Ratchet has"
+        return "root (test_user: root): the tests run as root, the risk accepted"
     return f"{me}, Ratchet's own account (not root: it has no privileges to drop)"
+
+
+def _tests_as_root(test_user: str) -> bool:
+    from ratchet.environment import current
+    from ratchet.evaluate.identity import choose_user
+
+    try:
+        return choose_user(test_user, current()) is None
+    except RatchetError:
+        return True
 
 
 def _limits_line(settings: object) -> str:
@@ -108,7 +118,9 @@ def _limits_line(settings: object) -> str:
         return f"{n} MiB" if n else "unlimited"
 
     procs = str(cfg.processes) if cfg.processes else "unlimited"
-    root = " (not applied to root)" if os.geteuid() == 0 and cfg.processes else ""
+    test_user = getattr(getattr(settings, "config", None), "test_user", "auto")
+    as_root = os.geteuid() == 0 and _tests_as_root(test_user)
+    root = " (not applied: the tests run as root)" if as_root and cfg.processes else ""
     return (f"processes {procs}{root}, one file {mb(cfg.file_mb)}, private /tmp "
             f"{mb(cfg.tmp_mb)}, no core dumps; {len(host_sockets())} host socket(s) under /run "
             "hidden from the tests under bubblewrap")
