@@ -45,6 +45,7 @@ class TestLimitsConfig(BaseModel):
     __test__ = False  # not a pytest test class
     model_config = ConfigDict(extra="forbid")
     processes: int = Field(default=4096, ge=0, le=1_000_000)
+    memory_mb: int = Field(default=8192, ge=0, le=1_000_000)
     file_mb: int = Field(default=4096, ge=0, le=1_000_000)
     tmp_mb: int = Field(default=2048, ge=0, le=1_000_000)
 

@@ -56,6 +56,15 @@ def test_the_host_loopback_is_unreachable():
     raise AssertionError("reached a server on the host's loopback")
 
 
+def test_a_huge_allocation_is_refused():
+    try:
+        hog = bytearray({memory_bytes} + 64 * 1024 * 1024)
+    except MemoryError:
+        return
+    del hog
+    raise AssertionError("allocated past the memory limit")
+
+
 def test_no_core_dumps():
     assert resource.getrlimit(resource.RLIMIT_CORE) == (0, 0)
 
@@ -184,7 +193,8 @@ def test_a_hostile_suite_gets_nowhere(rung: str, tmp_path: Path,
                                       canary_socket: _Listener | None) -> None:
     if rung != "none" and not sandbox_usable(rung):
         pytest.skip(f"{rung} does not start here")
-    limits = TestLimits(processes=len(os.listdir("/proc")) + 256, file_mb=2, tmp_mb=8)
+    limits = TestLimits(processes=len(os.listdir("/proc")) + 256, memory_mb=512, file_mb=2,
+                        tmp_mb=8)
     sock = str(canary_socket.path) if canary_socket else ""
     box = rung_box(rung)
     host = tmp_path / "host"
@@ -198,7 +208,7 @@ def test_a_hostile_suite_gets_nowhere(rung: str, tmp_path: Path,
         sock=sock, file_bytes=limits.file_mb * 1024 * 1024, tmp_mb=limits.tmp_mb,
         procs=limits.processes, rung=rung, uid=box.user.uid if box.user else None,
         gid=box.user.gid if box.user else None, canary_file=str(canary_file),
-        port=server.getsockname()[1]))
+        port=server.getsockname()[1], memory_bytes=limits.memory_mb * 1024 * 1024))
     if canary_socket is not None:
         # proof the canary is reachable from the host: the attack would work without masks
         probe = socket.socket(socket.AF_UNIX)
@@ -211,10 +221,49 @@ def test_a_hostile_suite_gets_nowhere(rung: str, tmp_path: Path,
                         sandbox=box, limits=limits, timeout=120)
     assert run.status == "ran", run.output[-2000:]
     assert run.failing == [], run.output[-3000:]
-    assert run.passed == 9
+    assert run.passed == 10
     if box.user is not None or rung != "none":
         assert canary_file.read_text() == "host\n"
     if canary_socket is not None:
         assert canary_socket.accepted == 1  # the host's own probe, nothing from the suite
         if rung == "bwrap":
             assert sock in host_sockets()
+
+
+def test_a_suite_that_runs_into_a_limit_says_which(tmp_path: Path) -> None:
+    """A suite that allocates past ``memory_mb`` fails like any other, and the run's output names
+    the limit and where to raise it."""
+    import sys
+
+    tree = tmp_path / "tree"
+    (tree / "tests").mkdir(parents=True)
+    (tree / "tests" / "test_hog.py").write_text(
+        "def test_hog():\n    data = bytearray(600 * 1024 * 1024)\n    assert data\n"
+        "def test_fine():\n    assert True\n"
+    )
+    limits = TestLimits(memory_mb=512)
+    run = run_suite(tree, f"{sys.executable} -m pytest -q -p no:cacheprovider tests",
+                    sandbox=rung_box("bwrap" if sandbox_usable("bwrap") else "none"),
+                    limits=limits, timeout=120)
+    assert run.failing == ["tests/test_hog.py::test_hog"], run.output[-2000:]
+    assert "test_limits.memory_mb (memory per process: 512 MiB)" in run.output
+    assert ".github/ratchet.yml" in run.output
+
+
+@pytest.mark.parametrize(
+    ("output", "named"),
+    [
+        ("E   MemoryError", ["memory_mb"]),
+        ("fatal runtime error: memory allocation of 4096 bytes failed", ["memory_mb"]),
+        ("bash: fork: Resource temporarily unavailable", ["processes"]),
+        ("OSError: [Errno 27] File too large", ["file_mb"]),
+        ("OSError: [Errno 28] No space left on device: '/tmp/x'", ["tmp_mb"]),
+        ("AssertionError: assert 1 == 2", []),
+    ],
+)
+def test_the_limit_a_run_ran_into_is_named(output: str, named: list[str]) -> None:
+    from ratchet.evaluate.limits import hit
+
+    note = hit(f"...\n{output}\n1 failed", TestLimits())
+    assert [k for k in ("processes", "memory_mb", "file_mb", "tmp_mb") if f".{k} " in note] == named
+    assert hit(output, TestLimits(processes=0, memory_mb=0, file_mb=0, tmp_mb=0)) == ""

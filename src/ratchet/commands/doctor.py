@@ -121,7 +121,8 @@ def _limits_line(settings: object) -> str:
     test_user = getattr(getattr(settings, "config", None), "test_user", "auto")
     as_root = os.geteuid() == 0 and _tests_as_root(test_user)
     root = " (not applied: the tests run as root)" if as_root and cfg.processes else ""
-    return (f"processes {procs}{root}, one file {mb(cfg.file_mb)}, private /tmp "
+    return (f"processes {procs}{root}, memory {mb(cfg.memory_mb)} per process, one file "
+            f"{mb(cfg.file_mb)}, private /tmp "
             f"{mb(cfg.tmp_mb)}, no core dumps; {len(host_sockets())} host socket(s) under /run "
             "hidden from the tests under bubblewrap")
 

@@ -59,6 +59,7 @@ from ratchet.environment import current
 from ratchet.errors import EvalError
 from ratchet.evaluate.limits import TestLimits
 from ratchet.evaluate.limits import apply as apply_limits
+from ratchet.evaluate.limits import hit as limits_hit
 from ratchet.evaluate.reach import tool_dirs
 from ratchet.evaluate.report import (
     CRASHED,
@@ -422,6 +423,8 @@ class _Run:
         note = _status_note(status, exit_code, collected.source, runner, self.command)
         if status in (NOT_FOUND, CRASHED):
             note = "\n".join(x for x in (note, unreachable_note(self.box, env)) if x)
+        if status != RAN or counts["failed"] or counts["errors"]:
+            note = "\n".join(x for x in (note, limits_hit(output, self.limits)) if x)
         if note:
             output = f"{output}\n{note}"
         return SuiteRun(
