@@ -187,21 +187,13 @@ class Sandbox:
             return cmd
         root = Path(self.root(tree, world))
         tools = [p for p in private_tool_dirs(env or {}, root) if not inside(tree, p)]
-        if self.name == "unshare":
-            return self._unshare_argv(cmd, tree, tmp, root, world, tools, env or {})
-        return self._bwrap_argv(cmd, tree, tmp, root, world, tools, env or {}, tmpfs_bytes)
+        run = _Launch(cmd, tree, tmp, root, world, tools, env or {}, tmpfs_bytes)
+        return self._unshare_argv(run) if self.name == "unshare" else self._bwrap_argv(run)
 
-    def _bwrap_argv(
-        self,
-        cmd: list[str],
-        tree: Path,
-        tmp: Path,
-        root: Path,
-        world: World | None,
-        tools: list[str],
-        env: Mapping[str, str],
-        tmpfs_bytes: int | None,
-    ) -> list[str]:
+    def _bwrap_argv(self, run: _Launch) -> list[str]:
+        cmd, tree, tmp, root, world, tools, env = (run.cmd, run.tree, run.tmp, run.root,
+                                                   run.world, run.tools, run.env)
+        tmpfs_bytes = run.tmpfs_bytes
         args = [self.executable, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
         size = ["--size", str(tmpfs_bytes)] if tmpfs_bytes else []
         size += ["--perms", "1777"] if self.user is not None else []  # root's, else 0755
@@ -276,16 +268,9 @@ class Sandbox:
         caches = list(world.caches) if self.shares_caches else []
         return caches + list(world.dependencies)
 
-    def _unshare_argv(
-        self,
-        cmd: list[str],
-        tree: Path,
-        tmp: Path,
-        root: Path,
-        world: World | None,
-        tools: list[str],
-        env: Mapping[str, str],
-    ) -> list[str]:
+    def _unshare_argv(self, run: _Launch) -> list[str]:
+        cmd, tree, tmp, root, world, tools, env = (run.cmd, run.tree, run.tmp, run.root,
+                                                   run.world, run.tools, run.env)
         binds: list[tuple[str, str, bool]] = []
         for i, shared in enumerate(self._mounted(world)):
             assert world is not None
@@ -302,6 +287,20 @@ class Sandbox:
         hide = hiding_plan(self.user, [*tool_dirs(env), str(tree)], [str(root)])
         script = unshare.init_script(binds, hide, tmp / ".ratchet-stage", tree, root)
         return unshare.argv(self.executable, script, cmd)
+
+
+@dataclass(frozen=True)
+class _Launch:
+    """What one launch of the test command in a sandbox is made of (see Sandbox.argv)."""
+
+    cmd: list[str]
+    tree: Path
+    tmp: Path
+    root: Path
+    world: World | None
+    tools: list[str]
+    env: Mapping[str, str]
+    tmpfs_bytes: int | None
 
 
 #: the capabilities bubblewrap keeps (as root) to enter the tests' directories (their
