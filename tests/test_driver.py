@@ -5,6 +5,7 @@ decisions: keep, discard, refuse a repeat, show code once, budgets, unusable rep
 from __future__ import annotations
 
 import dataclasses
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -191,6 +192,24 @@ def test_the_next_run_starts_from_the_kept_commit_and_its_cached_baseline(
     assert res.score_before == first.score_after
     prompt = model.sent[0][-1]["content"]
     assert "return a + b" in prompt  # the context is the branch, not main
+
+
+def test_a_baseline_is_not_reused_by_another_account(tmp_path: Path) -> None:
+    """A baseline run as root does not stand for one run as nobody (a test may need root's
+    files): the account is part of the cache key."""
+    import dataclasses
+
+    from ratchet.evaluate.identity import TestUser
+
+    w = World(tmp_path)
+    mine = TestBed(w.settings, w.repo, w.reporter, sandbox=dataclasses.replace(w.sandbox,
+                                                                               user=None))
+    other = TestUser(name="other", uid=os.geteuid() + 4242, gid=4242, setpriv="/usr/bin/setpriv")
+    theirs = TestBed(w.settings, w.repo, w.reporter,
+                     sandbox=dataclasses.replace(w.sandbox, user=other))
+    assert mine.cache_key != theirs.cache_key
+    assert mine.cache_key == TestBed(w.settings, w.repo, w.reporter,
+                                     sandbox=dataclasses.replace(w.sandbox, user=None)).cache_key
 
 
 def test_a_suite_that_hangs_on_the_base_commit_stops_the_run_with_the_fix(

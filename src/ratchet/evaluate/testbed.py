@@ -8,6 +8,7 @@ of the toolchain, so a baseline is never reused after the environment changed.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,19 +97,20 @@ class TestBed:
 
     @property
     def cache_key(self) -> str:
-        """The command, where the tests run, and a fingerprint of the toolchain and prepared
-        directories they will find, so a baseline is not reused after the environment changed
-        (a package installed, another interpreter) or at another path (test ids with paths)."""
+        """The command, where and as whom the tests run, and a fingerprint of the toolchain and
+        prepared directories they will find, so a baseline is not reused after the environment
+        changed (a package installed, another interpreter), at another path (test ids with
+        paths) or by another account (a test that needs root's files)."""
         from ratchet.evaluate.fingerprint import environment_fingerprint
         from ratchet.evaluate.trees import tree_path
         from ratchet.evaluate.world import fingerprint_paths
 
-        root = self._sandbox().root(
-            tree_path(Path(self.repo.working_dir), self.settings.task_key), self.world
-        )
+        box = self._sandbox()
+        root = box.root(tree_path(Path(self.repo.working_dir), self.settings.task_key), self.world)
+        who = box.user.uid if box.user is not None else os.geteuid()
         extra = fingerprint_paths(self.world) if self.world is not None else []
         fingerprint = environment_fingerprint(self._env(), extra_paths=extra)
-        return f"{self.command}\0{root}\0{fingerprint}"
+        return f"{self.command}\0{root}\0{who}\0{fingerprint}"
 
     # -- pieces ---------------------------------------------------------------------------------
     def _suite(self, tree: Path, select: tuple[str, ...] = ()) -> SuiteRun:
