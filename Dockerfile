@@ -7,6 +7,10 @@
 # Offline or behind a mirror, build on another Debian/Ubuntu base that has python3 (>= 3.11)
 # with venv and pip:  docker build --build-arg BASE_IMAGE=<image> ...
 #
+# Ratchet runs as root in this image; the tests it judges run as nobody (util-linux's setpriv,
+# part of every Debian base), so the project's test dependencies must be readable by every
+# account (they are, when installed into the checkout or system-wide).
+#
 # On GitHub-hosted runners prefer the composite action (action.yml): it runs on the host, so
 # your project's own toolchain and setup steps apply to the tests.
 ARG BASE_IMAGE=python:3.12-slim
