@@ -7,9 +7,9 @@
 # Offline or behind a mirror, build on another Debian/Ubuntu base that has python3 (>= 3.11)
 # with venv and pip:  docker build --build-arg BASE_IMAGE=<image> ...
 #
-# Ratchet runs as root in this image; the tests it judges run as nobody (util-linux's setpriv,
-# part of every Debian base), so the project's test dependencies must be readable by every
-# account (they are, when installed into the checkout or system-wide).
+# Ratchet runs as the unprivileged user `ratchet` in this image. Started as root instead
+# (`docker run --user 0`), it still runs the tests it judges as nobody (util-linux's setpriv,
+# part of every Debian base), so their dependencies must be readable by every account.
 #
 # On GitHub-hosted runners prefer the composite action (action.yml): it runs on the host, so
 # your project's own toolchain and setup steps apply to the tests.
