@@ -38,6 +38,31 @@ def test_a_one_word_phrase_is_its_own_base_and_means_next() -> None:
     assert steering.command_base("@ratchet") == ("@ratchet", "")
     assert steering.parse_command("@ratchet add tests", "@ratchet") == Command("next", "add tests")
     assert steering.parse_command("@ratchet status", "@ratchet") == Command("status")
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("@ratchet stop", Command("stop")),
+        ("@ratchet stop\ntests being rewritten", Command("stop", "tests being rewritten")),
+        ("@ratchet forget 2", Command("forget", "2")),
+        ("@ratchet forget all", Command("forget", "all")),
+        # with a one-word phrase a verb followed by more words is an instruction, not a command
+        ("@ratchet stop using globals", Command("next", "stop using globals")),
+        ("@ratchet help me split parse()", Command("next", "help me split parse()")),
+        ("@ratchet forget the cache, use a dict", Command("next", "forget the cache, use a dict")),
+    ],
+)
+def test_a_one_word_phrase_runs_a_verb_only_alone_on_its_line(
+    body: str, expected: Command
+) -> None:
+    assert steering.parse_command(body, "@ratchet") == expected
+
+
+def test_with_a_two_word_phrase_the_verb_is_the_command_whatever_follows() -> None:
+    assert steering.parse_command("/agent stop using globals", T) == Command(
+        "stop", "using globals"
+    )
     assert steering.command_base("/bot go") == ("/bot", "go")
     assert steering.parse_command("/bot go", "/bot go") == Command("next")
 

@@ -3,8 +3,11 @@ Pure: no I/O.
 
 Commands start a comment with the trigger phrase's base (``/agent`` for the default
 ``/agent next``): ``next [instructions]``, ``status``, ``forget <N>|all``, ``stop``,
-``resume``, ``help``. Anything else after the base gets the help reply. A command only counts
-at the very start of a new comment: quoted (``>``) or in code it is text, not a command.
+``resume``, ``help``. Anything else after the base gets the help reply. A one-word phrase
+(``@ratchet``) is its own base and means next: there a verb counts only alone on its line
+(``forget`` with its argument), so ``@ratchet stop using globals`` is an instruction. A
+command only counts at the very start of a new comment: quoted (``>``) or in code it is text,
+not a command.
 
 What commands leave behind are records, never deletions: ``forget`` records (attempt N, or 0
 for all), and ``control`` records (paused / resumed). :func:`in_force` is the history that
@@ -62,11 +65,19 @@ def parse_command(body: str, trigger_phrase: str) -> Command | None:
     word, tail = first.lower(), tail.strip()
     if next_word and word == next_word:
         return Command(NEXT, tail)
-    if word in STEERING:
+    if word in STEERING and (next_word or _bare(word, rest)):
         return Command(word, tail)
-    if not next_word:  # "@ratchet <instructions>"
+    if not next_word:  # "@ratchet <instructions>", "@ratchet stop using globals"
         return Command(NEXT, rest)
     return Command(HELP, unknown=first[:40])
+
+
+def _bare(word: str, rest: str) -> bool:
+    """Whether ``word``, the first word of ``rest``, stands alone on its line (``forget`` with
+    its one argument): with a one-word phrase, ``@ratchet stop`` is a command and
+    ``@ratchet stop using globals`` is an instruction for the next change."""
+    line = rest.split("\n", 1)[0].split()
+    return len(line) <= (2 if word == FORGET else 1)
 
 
 def command_lines(trigger_phrase: str) -> list[str]:
