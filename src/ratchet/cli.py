@@ -182,8 +182,8 @@ def _add_forget(sub: Any) -> None:
 
 
 def _add_control(sub: Any) -> None:
-    for name, what in (("stop", "pause a task (schedule, reviews and /agent next do nothing)"),
-                       ("resume", "resume a paused task")):  # fmt: skip
+    stop = "pause a task (ratchet run, the schedule, reviews and /agent next do nothing)"
+    for name, what in (("stop", stop), ("resume", "resume a paused task")):
         p = sub.add_parser(name, help=what, description=what[0].upper() + what[1:] + ".")
         _add_repo(p)
         _add_task(p)

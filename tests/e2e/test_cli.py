@@ -86,7 +86,7 @@ def test_history_table_json_and_forget(repo: Path, tmp_path: Path) -> None:
     forgets = [r for r in store.records("task-a") if r.kind == "forget"]
     assert [(r.attempt, r.actor.endswith("(ratchet CLI)")) for r in forgets] == [(1, True)]
     table = run_ratchet(["history", "--repo", str(repo), "--task", "task-a"], env)
-    assert "(forgotten)" in table.stdout and "forget" in table.stdout
+    assert "(forgotten)" in table.stdout and "forgot attempt 1 at the request of" in table.stdout
     again = run_ratchet(["forget", "--repo", str(repo), "--task", "task-a", "1"], env)
     assert again.returncode == 1 and "already forgotten" in again.stdout
     # --purge deletes for good, and asks for --yes first
@@ -137,6 +137,37 @@ def test_import_ledger_into_mem0_is_idempotent(repo: Path, tmp_path: Path) -> No
             assert "Imported 3" in out.stdout
         mems = mem0.memories_of("ratchet:local/proj")
     assert sorted(int(m["metadata"]["attempt"]) for m in mems) == [1, 2, 3]
+
+
+def test_stop_status_run_and_resume_as_a_user_types_them(repo: Path, tmp_path: Path) -> None:
+    env = ratchet_env(tmp_path / "h")
+    store = LocalStore(repo / ".git" / "ratchet" / "memory.jsonl")
+    store.add(rec("task-a", 1))
+    cli = ["--repo", str(repo), "--task"]
+    stop = run_ratchet(["stop", *cli, "task-a"], env)
+    assert stop.returncode == 0 and "Paused by" in stop.stdout, stop.stderr
+    assert "ratchet resume --task task-a" in stop.stdout and "no memory" not in stop.stderr
+    again = run_ratchet(["stop", *cli, "task-a"], env)
+    assert again.returncode == 1 and "already paused" in again.stdout
+    status = run_ratchet(["status", *cli, "task-a"], env)
+    assert status.returncode == 0 and "⏸️ paused" in status.stdout and "step 1" in status.stdout
+    with FakeMiniMax() as model:
+        paused = run_ratchet(
+            ["run", "--repo", str(repo), "--task", "x", "--task-key", "task-a",
+             "--test-command", "true"],
+            {**env, "MINIMAX_API_KEY": "k", "MINIMAX_BASE_URL": model.url},
+        )  # fmt: skip
+        assert paused.returncode == 0 and "is paused" in paused.stdout, paused.stderr
+        assert model.requests == []
+    go = run_ratchet(["resume", *cli, "task-a"], env)
+    assert go.returncode == 0 and "Resumed by" in go.stdout
+    assert run_ratchet(["resume", *cli, "task-a"], env).returncode == 1  # not paused
+    assert [r.outcome for r in store.records("task-a") if r.kind == "control"] == [
+        "paused", "resumed"
+    ]
+    # a mistyped key is no silent success: the note names the tasks memory has
+    typo = run_ratchet(["stop", *cli, "task-aa"], env)
+    assert "task task-aa has no memory yet; tasks with memory: task-a" in typo.stderr
 
 
 @pytest.mark.e2e

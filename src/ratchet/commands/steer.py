@@ -6,6 +6,7 @@ the CLI (``ratchet status|forget|stop|resume --task KEY``): read the records, de
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -91,7 +92,10 @@ class Steerer:
         return task_report.status_reply(view, self.redact)
 
     def _add(self, kind: str, actor: str, **fields: object) -> MemoryRecord:
-        what = "forget" if kind == "forget" else str(fields.get("outcome"))
+        what = str(fields.get("outcome"))
+        if kind == "forget":  # say which: the record's row in `ratchet history` shows this
+            n = fields.get("attempt")
+            what = f"forgot attempt {n}" if n else "forgot all the task remembered so far"
         rec = MemoryRecord(
             kind=kind,
             task=self.key,
@@ -123,7 +127,19 @@ def _steerer(args: argparse.Namespace, env: Environment, reporter: Reporter) -> 
     check_task_key(settings.task_key)
     store = open_memory(settings.config.memory, repo, reporter, env)
     trigger = settings.config.trigger_phrase or DEFAULT_TRIGGER
+    _note_unknown(store, settings.task_key)
     return Steerer(store, settings, trigger, run_id(env), reporter.redact, cli=True)
+
+
+def _note_unknown(store: MemoryStore, key: str) -> None:
+    """A key typed on the command line may be wrong: when memory has nothing of it, say so
+    (on stderr) and name the tasks it has, so that `ratchet stop --task typo` is noticed."""
+    if store.records(key):
+        return
+    tasks = sorted({r.task for r in store.records(None)})
+    known = f"; tasks with memory: {', '.join(tasks[:10])}" if tasks else ""
+    more = f" (+{len(tasks) - 10} more)" if len(tasks) > 10 else ""
+    print(f"ratchet: note: task {key} has no memory yet{known}{more}", file=sys.stderr)
 
 
 def _actor(env: Environment, steerer: Steerer) -> str:
