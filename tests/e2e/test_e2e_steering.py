@@ -105,6 +105,17 @@ def test_a_paused_task_ignores_the_schedule_reviews_and_next(world: World) -> No
     _, outputs, _ = say(world, pr, "/agent next")
     assert outputs["outcome"] == "paused"
     assert "This task is paused by @alice" in replies(world, pr)[-1]
+    # a review asking for changes is remembered, and nothing is tried
+    body = "Please also make mul multiply."
+    rid = world.gh.submit_review(REPO, pr, as_user="alice", state="CHANGES_REQUESTED", body=body)
+    review = {"id": rid, "state": "changes_requested", "body": body, "user": world.user("alice")}
+    proc, outputs, _ = world.run(
+        "pull_request_review",
+        world.pr_event(pr, "submitted", review=review, sender=world.user("alice")),
+    )
+    assert proc.returncode == 0 and outputs["outcome"] == "feedback", proc.stderr
+    assert [f["detail"].count(body) for f in world.memory("feedback")] == [1]
+    assert "The task is paused, so nothing was tried now" in world.status_comments(pr)[-1]
     say(world, pr, "/agent resume", "bob")  # a reader cannot resume it
     say(world, pr, "/agent stop")
     assert "already paused" in replies(world, pr)[-1]
@@ -117,6 +128,7 @@ def test_a_paused_task_ignores_the_schedule_reviews_and_next(world: World) -> No
     proc, outputs, _ = world.run("schedule", schedule(world))
     assert proc.returncode == 0 and outputs["outcome"] == "improved", proc.stderr
     assert [a["title"] for a in world.memory("attempt")] == ["Fix add", "Implement mul"]
+    assert body in str(world.model.requests[-1].json["messages"])  # the review, in force
 
 
 def test_forgetting_an_attempt_lets_its_patch_be_tried_again(world: World) -> None:
