@@ -170,6 +170,23 @@ def test_stop_status_run_and_resume_as_a_user_types_them(repo: Path, tmp_path: P
     assert "task task-aa has no memory yet; tasks with memory: task-a" in typo.stderr
 
 
+def test_a_money_budget_needs_a_price_for_the_model(tmp_path: Path) -> None:
+    config = "budget:\n  usd: 5\n"
+    repo = make_repo(tmp_path / "p", {".github/ratchet.yml": config, "a.py": "x = 1\n"})
+    env = ratchet_env(tmp_path / "h", RATCHET_MODEL="acme-coder-9", MINIMAX_API_KEY="k")
+    for args in (["run", "--task", "x", "--test-command", "true"], ["status", "--task", "t"]):
+        out = run_ratchet([*args, "--repo", str(repo)], env)
+        assert out.returncode == 1, out.stdout + out.stderr
+        assert "budget.usd is set, but model 'acme-coder-9' has no price" in out.stderr
+        assert "pricing: {acme-coder-9: {input:" in out.stderr
+    (repo / ".github" / "ratchet.yml").write_text(
+        config + "pricing:\n  acme-coder-9: {input: 1, output: 2}\n"
+    )
+    git(repo, "commit", "-qam", "price it")
+    out = run_ratchet(["status", "--task", "t", "--repo", str(repo)], env)
+    assert out.returncode == 0 and "cost $0.0000 of $5.00" in out.stdout, out.stderr
+
+
 @pytest.mark.e2e
 def test_demo_runs_offline_and_the_score_rises(tmp_path: Path) -> None:
     work = tmp_path / "demo"
