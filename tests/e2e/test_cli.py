@@ -167,7 +167,9 @@ def test_stop_status_run_and_resume_as_a_user_types_them(repo: Path, tmp_path: P
     ]
     # a mistyped key is no silent success: the note names the tasks memory has
     typo = run_ratchet(["stop", *cli, "task-aa"], env)
-    assert "task task-aa has no memory yet; tasks with memory: task-a" in typo.stderr
+    assert "task task-aa has no memory yet (memory: local); tasks with memory: task-a" in (
+        typo.stderr
+    )
 
 
 def test_a_money_budget_needs_a_price_for_the_model(tmp_path: Path) -> None:

@@ -132,14 +132,16 @@ def _steerer(args: argparse.Namespace, env: Environment, reporter: Reporter) -> 
 
 
 def _note_unknown(store: MemoryStore, key: str) -> None:
-    """A key typed on the command line may be wrong: when memory has nothing of it, say so
-    (on stderr) and name the tasks it has, so that `ratchet stop --task typo` is noticed."""
+    """A key typed on the command line may be wrong, or its task's memory elsewhere (CI's Mem0
+    or ledger, not this machine's file): when this memory has nothing of it, say so on stderr,
+    naming the store and the tasks it has, so that `ratchet stop --task typo` is noticed."""
     if store.records(key):
         return
     tasks = sorted({r.task for r in store.records(None)})
     known = f"; tasks with memory: {', '.join(tasks[:10])}" if tasks else ""
     more = f" (+{len(tasks) - 10} more)" if len(tasks) > 10 else ""
-    print(f"ratchet: note: task {key} has no memory yet{known}{more}", file=sys.stderr)
+    print(f"ratchet: note: task {key} has no memory yet (memory: {store.name}){known}{more}",
+          file=sys.stderr)  # fmt: skip
 
 
 def _actor(env: Environment, steerer: Steerer) -> str:
