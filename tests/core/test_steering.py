@@ -28,6 +28,9 @@ T = "/agent next"
         ("please /agent status", None),
         ("> /agent status", None),
         ("thanks", None),
+        ("   /agent stop", Command("stop")),  # three spaces: still a paragraph
+        ("    /agent stop", None),  # four: an indented code block
+        ("\n\t/agent stop", None),
     ],
 )
 def test_parse_command(body: str, expected: Command | None) -> None:
@@ -74,6 +77,7 @@ def test_with_a_two_word_phrase_the_verb_is_the_command_whatever_follows() -> No
         (">> /agent stop\n\nok?", "/agent stop"),
         ("```\n/agent stop\n```", "/agent stop"),
         ("`/agent status` shows it", "/agent status"),
+        ("    /agent stop\n", "/agent stop"),
         ("> thanks", None),
         ("/agent status", None),  # not quoted: parse_command runs it
         ("", None),

@@ -6,8 +6,8 @@ Commands start a comment with the trigger phrase's base (``/agent`` for the defa
 ``resume``, ``help``. Anything else after the base gets the help reply. A one-word phrase
 (``@ratchet``) is its own base and means next: there a verb counts only alone on its line
 (``forget`` with its argument), so ``@ratchet stop using globals`` is an instruction. A
-command only counts at the very start of a new comment: quoted (``>``) or in code it is text,
-not a command.
+command only counts at the very start of a new comment: quoted (``>``) or in code (fenced,
+indented or inline) it is text, not a command.
 
 What commands leave behind are records, never deletions: ``forget`` records (attempt N, or 0
 for all), and ``control`` records (paused / resumed). :func:`in_force` is the history that
@@ -58,6 +58,8 @@ def _after(text: str, phrase: str) -> str | None:
 def parse_command(body: str, trigger_phrase: str) -> Command | None:
     """The command a comment starts with, or None when it does not start with the base."""
     base, next_word = command_base(trigger_phrase)
+    if _CODE_INDENT.match(_first_line(body)):  # an indented code block, shown, not said
+        return None
     rest = _after(body.lstrip(), base)
     if rest is None:
         return None
@@ -108,6 +110,11 @@ def help_reply(trigger_phrase: str, unknown: str = "") -> str:
 
 _QUOTE = re.compile(r"^\s*(?:>\s*)+")
 _FENCE = re.compile(r"^\s*(```|~~~)")
+_CODE_INDENT = re.compile(r"^(?: {4}| {0,3}\t)")  # Markdown's indented code block
+
+
+def _first_line(body: str) -> str:
+    return next((x for x in body.splitlines() if x.strip()), "")
 
 
 def quoted_command(body: str, trigger_phrase: str) -> str | None:
@@ -118,7 +125,9 @@ def quoted_command(body: str, trigger_phrase: str) -> str | None:
     if not lines:
         return None
     first = lines[0]
-    if _FENCE.match(first) and len(lines) > 1:
+    if _CODE_INDENT.match(first):
+        candidate = first.strip()
+    elif _FENCE.match(first) and len(lines) > 1:
         candidate = lines[1].strip()
     elif _QUOTE.match(first):
         candidate = _QUOTE.sub("", first)
