@@ -13,9 +13,10 @@ def run(**tests: str) -> SuiteRun:
                     source="junit")
 
 
-def att(at: str, flaky_tests: tuple[str, ...] = (), evaluated: bool = True) -> MemoryRecord:
+def att(at: str, flaky_tests: tuple[str, ...] = (), evaluated: bool = True,
+        outcome: str = "improved") -> MemoryRecord:  # fmt: skip
     return MemoryRecord(kind="attempt", task="t", created_at=at, flaky=flaky_tests,
-                        score_before=50, score_after=60 if evaluated else None)
+                        score_before=50, score_after=60 if evaluated else None, outcome=outcome)
 
 
 def test_a_flaky_test_is_known_until_it_passes_enough_runs() -> None:
@@ -26,6 +27,13 @@ def test_a_flaky_test_is_known_until_it_passes_enough_runs() -> None:
     # seen flaky again: the count starts over
     [again] = flaky.known_flaky([*records, att("05", ("a",))], forget_after=3)
     assert again.green_runs == 0
+
+
+def test_a_candidate_run_that_did_not_complete_is_no_green_run() -> None:
+    # a broken candidate (a build error, a crashed runner) has score 0 and ran no test
+    records = [att("01", ("a",)), att("02", outcome="broken"), att("03", outcome="broken")]
+    [known] = flaky.known_flaky(records, forget_after=2)
+    assert known.green_runs == 0
 
 
 def test_a_known_flaky_test_is_neither_a_regression_nor_a_fix() -> None:

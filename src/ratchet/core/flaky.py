@@ -4,7 +4,8 @@ A test is flaky when one run of the same code disagrees with another: it failed 
 on the rerun (or passed, then failed). Each attempt record lists, in ``flaky``, the tests seen
 flaky in that iteration, and the known flaky tests that failed in it. A test stays known from
 the newest record naming it until it has passed in ``forget_after`` evaluated runs in a row
-(attempt records with a candidate run, of any task of the repository); then it drops off.
+(attempt records with a candidate run that completed, of any task of the repository); then it
+drops off.
 
 Known flaky tests are left out of the verdict both ways (:func:`without`): their failing is no
 regression, their passing no fix, and no rerun is spent on them alone.
@@ -16,6 +17,7 @@ import dataclasses
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from ratchet.core.outcome import Outcome
 from ratchet.evaluate.report import ERROR, FAILED, PASSED, SKIPPED, SuiteRun
 from ratchet.records import MemoryRecord
 
@@ -38,8 +40,8 @@ def known_flaky(records: Sequence[MemoryRecord], forget_after: int) -> list[Know
     for r in attempts:
         for test in r.flaky:
             last[test], green[test] = r.created_at, 0
-        if r.score_after is None:  # no candidate run: nothing was observed
-            continue
+        if r.score_after is None or r.outcome == Outcome.BROKEN:
+            continue  # no candidate run, or one that did not complete: nothing was observed
         for test in last:
             if test not in r.flaky:
                 green[test] += 1
