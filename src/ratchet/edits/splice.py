@@ -165,12 +165,12 @@ def _splice(
     held: dict[int, list[str]] = {}  # changed op -> file blank lines inside it, in order
 
     # blank lines SEARCH left out, outside the changes, in the gap before each SEARCH line
+    # (after the last one: the gap before the end, where an insertion at the end goes)
     gap_before: dict[int, int] = {}
     for i, (s, f) in enumerate(pairs):
-        nxt_s = next_s[i]
         if s is None and f is not None and not lines[f].strip() and inside(i) is None:
-            if nxt_s is not None:
-                gap_before[nxt_s] = gap_before.get(nxt_s, 0) + 1
+            nxt_s = next_s[i] if next_s[i] is not None else len(s_lines)
+            gap_before[nxt_s] = gap_before.get(nxt_s, 0) + 1
     gap_after = {x - 1: n for x, n in gap_before.items() if x > 0}
 
     def emit(k: int) -> None:
