@@ -10,6 +10,7 @@ copied into each checkout, ignored by git as in every JS repository.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -377,4 +378,21 @@ MAVEN = Project(
     ignored=("target/",),
 )
 
-ALL = (PYTEST, UNITTEST, JEST, VITEST, MOCHA, NODE_TEST, GO, CARGO, MAVEN)
+# Commands that stop at the first failure: the failing test (add) runs first, so the baseline
+# never runs the test the breaking change breaks (sub). Ratchet undoes the option where the
+# runner lets it (pytest --maxfail=0, mocha --no-bail, go -failfast=false) and otherwise runs
+# the tests the baseline did not run on the baseline too (vitest cannot undo --bail; mocha
+# before 6 knows no --no-bail and prints its JSON report on stdout).
+PYTEST_X = dataclasses.replace(PYTEST, name="pytest -x", command="python -m pytest -x -q")
+MOCHA_5_BAIL = dataclasses.replace(
+    MOCHA, name="mocha 5 --bail", files={**MOCHA.files, "package.json": _package("mocha --bail")},
+    npm=("mocha@5",),
+)
+VITEST_BAIL = dataclasses.replace(
+    VITEST, name="vitest --bail",
+    files={**VITEST.files, "package.json": _package("vitest run --bail 1")},
+)
+GO_FAILFAST = dataclasses.replace(GO, name="go -failfast", command="go test -failfast ./...")
+
+ALL = (PYTEST, UNITTEST, JEST, VITEST, MOCHA, NODE_TEST, GO, CARGO, MAVEN,
+       PYTEST_X, MOCHA_5_BAIL, VITEST_BAIL, GO_FAILFAST)

@@ -153,6 +153,20 @@ def test_mocha_report_hooks_are_errors_and_failures_are_readable() -> None:
     assert "1) math adds:" in (got.output or "") and "AssertionError: -1 !== 5" in got.output
 
 
+def test_an_older_mocha_prints_its_json_report_on_stdout_after_the_tests_output() -> None:
+    # mocha before 6 ignores --reporter-options output=...: the report follows the tests output
+    report = {"stats": {"passes": 1, "failures": 1, "pending": 0},
+              "passes": [{"fullTitle": "ms(string) should work {x}", "err": {}}],
+              "failures": [{"fullTitle": "ms(string) negative", "err": {"message": "x"}}]}
+    output = "a test logged {this}\n{ not json\n" + json.dumps(report, indent=2) + "\n"
+    got = mocha.parse_report(mocha.report_in_output(output), _rel)
+    assert got is not None and got.tests == {
+        "?::ms(string) should work {x}": PASSED,
+        "?::ms(string) negative": FAILED,
+    }
+    assert mocha.report_in_output("  3 passing\n  1 failing\n") is None
+
+
 def test_node_test_events_nest_by_file() -> None:
     lines = [
         {"event": "test:start", "name": "math", "nesting": 0, "file": "/work/proj/t/a.js"},

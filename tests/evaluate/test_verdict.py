@@ -232,3 +232,77 @@ def test_exit_code_comparison(
     v = judge(base, cand, rerun)
     assert v.outcome == outcome
     assert v.reason and "\n" not in v.reason
+
+
+# --------------------------------------------------------------------------- unseen failing
+
+
+def ids(**tests: str) -> SuiteRun:
+    """A per-test run whose ids are given as {id: status} (ids with '::' and dots)."""
+    return junit(**tests)
+
+
+@pytest.mark.parametrize(
+    ("base", "cand", "rerun", "probe", "outcome", "regressed"),
+    [
+        # the baseline stopped at its first failure: b never ran. It fails with the change,
+        # again on the rerun, and passed on the baseline when run alone: a regression
+        (dict(a=F), dict(a=P, b=F), dict(a=P, b=F), dict(b=P), "regressed", ("b",)),
+        # ... failing on the baseline too: it was broken before, the fix of a counts
+        (dict(a=F), dict(a=P, b=F), dict(a=P, b=F), dict(b=F), "improved", ()),
+        # ... not in the baseline at all (the probe cannot find it): failing is a regression
+        (dict(a=F), dict(a=P, b=F), dict(a=P, b=F), dict(), "regressed", ("b",)),
+        (dict(a=F), dict(a=P, b=F), dict(a=P, b=F), None, "regressed", ("b",)),
+        # ... passing on the rerun: flaky, not counted
+        (dict(a=F), dict(a=P, b=F), dict(a=P, b=P), dict(b=P), "improved", ()),
+        # new tests that pass earn nothing and cost nothing
+        (dict(a=F), dict(a=P, b=P), dict(a=P), None, "improved", ()),
+    ],
+)
+def test_a_failing_test_the_baseline_did_not_run(
+    base: dict[str, str], cand: dict[str, str], rerun: dict[str, str],
+    probe: dict[str, str] | None, outcome: str, regressed: tuple[str, ...],
+) -> None:
+    b, c = junit(**base), junit(**cand)
+    r = SuiteRun(RAN, 1, 1.0, tests=rerun, source="junit", partial=True)
+    p = None if probe is None else SuiteRun(RAN, 0, 1.0, tests=probe, source="junit",
+                                            partial=True)
+    v = judge(b, c, r, p)
+    assert (v.outcome, v.regressed) == (outcome, regressed)
+    assert "b" in changed_tests(b, c) or cand.get("b") != F  # the rerun confirms it
+
+
+@pytest.mark.parametrize(
+    ("base", "cand"),
+    [
+        # pytest: the module failed to import; the change makes its tests run, one fails
+        ({"tests/test_a.py": E, "tests/test_b.py::t": P},
+         {"tests/test_a.py::t1": P, "tests/test_a.py::t2": F, "tests/test_b.py::t": P}),
+        # unittest: a module that failed to import (dotted ids)
+        ({"tests.test_a": E, "tests.test_b.T.t": P},
+         {"tests.test_a.T.t1": P, "tests.test_a.T.t2": F, "tests.test_b.T.t": P}),
+        # go: a package that did not build
+        ({"example.com/m/a": E, "example.com/m/b::TestB": P},
+         {"example.com/m/a::TestA": F, "example.com/m/a::TestA2": P,
+          "example.com/m/b::TestB": P}),
+        # mocha: a failing "before all" hook kept the suite's tests from running
+        ({'test/a.js::db "before all" hook for "saves"': E, "test/b.js::x": P},
+         {"test/a.js::db saves": F, "test/a.js::db loads": P, "test/b.js::x": P}),
+    ],
+)
+def test_tests_of_a_file_the_baseline_could_not_run_are_not_unseen(
+    base: dict[str, str], cand: dict[str, str]
+) -> None:
+    from ratchet.evaluate.verdict import unseen_failing
+
+    b, c = SuiteRun(RAN, 1, 1.0, tests=base, source="junit"), SuiteRun(
+        RAN, 1, 1.0, tests=cand, source="junit")
+    assert unseen_failing(b, c) == ()
+    assert judge(b, c).outcome != "regressed"
+
+
+def test_nothing_is_unseen_when_the_baseline_did_not_complete() -> None:
+    from ratchet.evaluate.verdict import unseen_failing
+
+    b = SuiteRun(CRASHED, 2, 1.0, tests={"a": E}, source="junit")
+    assert unseen_failing(b, junit(a=P, b=F)) == ()

@@ -15,7 +15,8 @@ Results ladder (see :mod:`ratchet.evaluate.runners`):
 
 1. the recognised runner's own machine-readable report (:mod:`~ratchet.evaluate.resolve`
    finds it, also behind ``npm test``, ``uv run`` ...; the runner module adds the options);
-   a run whose added options the runner refuses is run again as configured;
+   a run whose added options give no results (the runner refused them) is run again with the
+   runner's plainer plan (an older version without ``--no-bail``), else as configured;
 2. JUnit files at the configured ``junit_path``;
 3. a pytest run reached only through the environment (``PYTEST_ADDOPTS``);
 4. test names in the console output (libtest, ``go test -v``, ``unittest -v``, TAP);
@@ -46,8 +47,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import selectors
-import signal
 import subprocess
 import tempfile
 import time
@@ -57,6 +56,7 @@ from pathlib import Path
 
 from ratchet.environment import current
 from ratchet.errors import EvalError
+from ratchet.evaluate.capture import collect_output
 from ratchet.evaluate.limits import TestLimits
 from ratchet.evaluate.limits import apply as apply_limits
 from ratchet.evaluate.limits import hit as limits_hit
@@ -90,105 +90,6 @@ KILL_GRACE = 2.0
 _PYTEST_OK = (0, 1, 5)
 _NO_PYTEST = re.compile(r"No module named pytest\b|No module named '?pytest'?$", re.MULTILINE)
 _NOT_FOUND_LINE = re.compile(r"(: (command )?not found|\] Error 12[67])\s*$")
-
-
-class _HeadTail:
-    """Keeps the first quarter and the last three quarters of ``cap`` bytes of a stream."""
-
-    def __init__(self, cap: int) -> None:
-        self.head_cap = max(0, cap // 4)
-        self.tail_cap = max(0, cap - self.head_cap)
-        self.head = bytearray()
-        self.tail = bytearray()
-        self.total = 0
-
-    def add(self, chunk: bytes) -> None:
-        self.total += len(chunk)
-        room = self.head_cap - len(self.head)
-        if room > 0:
-            self.head += chunk[:room]
-            chunk = chunk[room:]
-        if chunk:
-            self.tail += chunk
-            if len(self.tail) > self.tail_cap:
-                del self.tail[: len(self.tail) - self.tail_cap]
-
-    def text(self) -> str:
-        omitted = self.total - len(self.head) - len(self.tail)
-        head = self.head.decode("utf-8", errors="replace")
-        tail = self.tail.decode("utf-8", errors="replace")
-        if omitted <= 0:
-            return head + tail
-        return f"{head}\n[... {omitted} bytes of output omitted ...]\n{tail}"
-
-
-def _exited(pid: int) -> bool:
-    """True if ``pid`` has exited, WITHOUT reaping it (so its process group id stays ours)."""
-    try:
-        info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-    except ChildProcessError:
-        return True
-    return info is not None
-
-
-def _kill_tree(proc: subprocess.Popen[bytes], grace: float) -> None:
-    """SIGTERM the process group, wait up to ``grace``, SIGKILL it, reap the main process."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(proc.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
-        if sig == signal.SIGTERM:
-            end = time.monotonic() + grace
-            while not _exited(proc.pid) and time.monotonic() < end:
-                time.sleep(0.02)
-    proc.wait()
-
-
-def _collect(
-    proc: subprocess.Popen[bytes], timeout: float, cap: int, exit_grace: float, kill_grace: float
-) -> tuple[str, bool]:
-    """Read ``proc``'s output until it exits (+ grace) or ``timeout``; kill its tree.
-
-    Returns (capped output text, timed_out)."""
-    assert proc.stdout is not None
-    buf = _HeadTail(cap)
-    fd = proc.stdout.fileno()
-    os.set_blocking(fd, False)
-    deadline = time.monotonic() + timeout
-    exited_at: float | None = None
-    eof = timed_out = False
-    try:
-        with selectors.DefaultSelector() as sel:
-            sel.register(fd, selectors.EVENT_READ)
-            while True:
-                now = time.monotonic()
-                if exited_at is None and _exited(proc.pid):
-                    exited_at = now
-                if exited_at is not None and (eof or now >= exited_at + exit_grace):
-                    break
-                if now >= deadline:
-                    timed_out = exited_at is None
-                    break
-                limit = deadline if exited_at is None else min(deadline, exited_at + exit_grace)
-                wait = max(0.0, min(limit - now, 0.05))
-                if eof:
-                    time.sleep(wait)
-                    continue
-                for _key, _events in sel.select(wait):
-                    try:
-                        chunk = os.read(fd, 65536)
-                    except BlockingIOError:
-                        continue
-                    if chunk:
-                        buf.add(chunk)
-                    else:
-                        eof = True
-                        sel.unregister(fd)
-    finally:
-        _kill_tree(proc, kill_grace)
-        proc.stdout.close()
-    return buf.text(), timed_out
 
 
 def _results(ctx: CollectContext, runner: Runner | None, junit_path: str | None) -> Collected:
@@ -357,6 +258,15 @@ class _Run:
                 hint="check that /bin/sh exists, or set RATCHET_SANDBOX=none",
             ) from exc
 
+    def _instead(self, plan: Instrumented, partial: bool, duration: float) -> SuiteRun:
+        """The run of ``plan`` gave no per-test results: the runner's plainer plan when it has
+        one (an older version may refuse an option silently), else the command as
+        configured."""
+        if plan.fallback is not None:
+            self.timeout = max(1.0, self.timeout - duration)
+            return self.once(None, True, planned=(plan.fallback, partial))
+        return self._as_configured(plan, duration)
+
     def _as_configured(self, plan: Instrumented, duration: float) -> SuiteRun:
         """The runner refused what was added (an old version, a plugin disabled in the
         project's config), or the suite saw it (a test parsing the runner's own command line
@@ -383,18 +293,18 @@ class _Run:
             words=inv.words if inv else (),
         )
 
-    def once(self, select: list[str] | None, instrument: bool) -> SuiteRun:
-        reports = self.work / "reports"
-        for old in reports.iterdir():  # reports of an earlier attempt of this run
-            if old.is_file():
-                old.unlink()
-        plan, partial = self._plan(select, instrument)
+    def once(
+        self, select: list[str] | None, instrument: bool,
+        planned: tuple[Instrumented, bool] | None = None,
+    ) -> SuiteRun:
+        reports = _emptied(self.work / "reports")  # of an earlier attempt of this run
+        plan, partial = planned or self._plan(select, instrument)
         env = self._env(plan)
         argv = self.box.argv(["/bin/sh", "-c", plan.command], self.tree, self.work, env,
                              self.world, tmpfs_bytes=self.limits.tmpfs_bytes())
         started_wall, started = time.time(), time.monotonic()
         proc = self._spawn(argv, env)
-        raw, timed_out = _collect(proc, self.timeout, self.output_cap, self.exit_grace,
+        raw, timed_out = collect_output(proc, self.timeout, self.output_cap, self.exit_grace,
                                   self.kill_grace)
         duration = time.monotonic() - started
         output = redact(raw, self.parent_env)
@@ -413,7 +323,7 @@ class _Run:
         if changed and not collected.per_test and (
             (runner is not None and exit_code != 0) or _refused_options(exit_code, output)
         ):
-            return self._as_configured(plan, duration)
+            return self._instead(plan, partial, duration)
         if collected.output is not None:
             output = redact(collected.output, self.parent_env)
         counts = (_counts(collected.tests) if collected.source != "summary"
@@ -441,6 +351,13 @@ class _Run:
             runner=runner.name if runner else "",
             partial=partial,
         )
+
+
+def _emptied(reports: Path) -> Path:
+    for old in reports.iterdir():
+        if old.is_file():
+            old.unlink()
+    return reports
 
 
 def _status_note(

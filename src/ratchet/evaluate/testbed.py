@@ -73,12 +73,14 @@ class TestBed:
         changes: dict[str, tuple[str | None, str]],
         base_run: SuiteRun,
         ignore: frozenset[str] = frozenset(),
-    ) -> tuple[SuiteRun, SuiteRun | None]:
-        """The suite on ``tip`` plus ``changes``, and its re-run when the verdict needs one.
+    ) -> tuple[SuiteRun, SuiteRun | None, SuiteRun | None]:
+        """The suite on ``tip`` plus ``changes``, its re-run when the verdict needs one, and a
+        probe of the baseline for the tests that fail with the change and did not run there
+        (:func:`~ratchet.evaluate.verdict.unseen_failing`; None when there are none).
         Tests in ``ignore`` (known flaky) are never a reason to re-run."""
         from ratchet.core.flaky import without
         from ratchet.evaluate.trees import exported
-        from ratchet.evaluate.verdict import needs_rerun
+        from ratchet.evaluate.verdict import needs_rerun, unseen_failing
         from ratchet.workspace.paths import write_changes
 
         with exported(self.repo, tip, self.settings.task_key) as tree:
@@ -89,7 +91,17 @@ class TestBed:
             assert judged is not None
             rerun = self._rerun(tree, base_run, judged) if needs_rerun(base_run, judged) else None
             self.reporter.end_phase()
-        return cand, rerun
+        unseen = unseen_failing(base_run, judged)
+        if not unseen:
+            return cand, rerun, None
+        self.reporter.phase(
+            f"running the {len(unseen)} failing test(s) the baseline did not run on "
+            f"{tip[:10]}, to see whether they passed there", Phase.TEST,
+        )
+        with exported(self.repo, tip, self.settings.task_key) as tree:
+            probe = self._suite(tree, unseen)
+        self.reporter.end_phase()
+        return cand, rerun, probe
 
     def remember(self, sha: str, run: SuiteRun) -> None:
         """``run`` is the baseline of the new commit ``sha`` (the next run starts there)."""

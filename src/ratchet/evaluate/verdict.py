@@ -17,7 +17,14 @@ Comparison (``judge(base, cand, rerun)``), by what both runs can show:
 2. Both have per-test results: transitions over the tests present in the baseline.
    ``passed → failed/error/missing/skipped`` is a regression; ``failed/error → passed`` is a
    fix; everything else (``F→F``, ``skipped → *``) is neutral. Tests only in the candidate are
-   listed as ``new_tests`` and earn nothing. ``rerun`` is a second run of the candidate, of the
+   listed as ``new_tests`` and earn nothing, unless they fail (*unseen failing*, see
+   :func:`unseen_failing`): a baseline that stopped at its first failure (``--bail``, ``-x``,
+   ``-failfast`` hidden in a script or a config file) never ran them, so they are run on the
+   baseline too (``probe``, by id): passing there and failing with the change is a regression,
+   failing on both sides is neutral, and a test the baseline does not have at all that fails
+   with the change is a regression too. A test is not unseen when the baseline could not run
+   its file (a file-level error, a failing hook: the change may have made it run).
+   ``rerun`` is a second run of the candidate, of the
    tests whose outcome changed (or of the whole suite): a regressed test that PASSES there, or
    a fixed test that does NOT pass there, is **flaky** — listed, counted as neither.
 3. Otherwise, if both have counts: a conservative count comparison.
@@ -42,6 +49,8 @@ candidate and a complete rerun).
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 from ratchet.evaluate.report import ERROR, FAILED, PASSED, SKIPPED, SuiteRun, Verdict
 
@@ -108,9 +117,31 @@ def _names(ids: tuple[str, ...], limit: int = 3) -> str:
     return shown + (f", +{len(ids) - limit} more" if len(ids) > limit else "")
 
 
+def _file_of(test_id: str) -> str:
+    return test_id.partition("::")[0]
+
+
+def unseen_failing(base: SuiteRun, cand: SuiteRun) -> tuple[str, ...]:
+    """Tests failing with the change that the baseline did not run, when both runs name their
+    tests and the baseline completed. Left out: tests of a file (or module, package) that the
+    baseline could not run at all, an ``error`` entry for the file itself, a test of it or a
+    hook (an import error the change fixed lets tests run that never ran before)."""
+    if not (base.ok and base.per_test and cand.per_test):
+        return ()
+    broken = {t for t, s in base.tests.items() if s == ERROR}
+    files = {_file_of(t) for t in broken}
+    modules = tuple(f"{t}." for t in broken if "::" not in t)
+    return tuple(
+        t for t, s in sorted(cand.tests.items())
+        if s in (FAILED, ERROR) and t not in base.tests
+        and _file_of(t) not in files and not t.startswith(modules)
+    )
+
+
 def changed_tests(base: SuiteRun, cand: SuiteRun) -> tuple[str, ...]:
-    """Tests of the baseline whose outcome the candidate changed (fixed or regressed), when
-    both runs name their tests; these are what a rerun confirms."""
+    """Tests of the baseline whose outcome the candidate changed (fixed or regressed), and the
+    :func:`unseen_failing` ones, when both runs name their tests; these are what a rerun
+    confirms."""
     if not (base.per_test and cand.per_test):
         return ()
     changed = []
@@ -118,7 +149,15 @@ def changed_tests(base: SuiteRun, cand: SuiteRun) -> tuple[str, ...]:
         after = cand.tests.get(test_id)
         if (before == PASSED) != (after == PASSED) and before != SKIPPED:
             changed.append(test_id)
-    return tuple(changed)
+    return tuple(sorted([*changed, *unseen_failing(base, cand)]))
+
+
+def with_probe(base: SuiteRun, probe: SuiteRun | None) -> SuiteRun:
+    """``base`` with the results a probe of the baseline found for tests it had not run."""
+    if probe is None or not probe.ok or not probe.per_test:
+        return base
+    extra = {t: s for t, s in probe.tests.items() if t not in base.tests}
+    return dataclasses.replace(base, tests={**base.tests, **extra}) if extra else base
 
 
 def _effective(cand: SuiteRun, rerun: SuiteRun | None, changed: tuple[str, ...]) -> dict[str, str]:
@@ -140,9 +179,11 @@ def _per_test(
     fixed: list[str] = []
     regressed: list[str] = []
     flaky: list[str] = []
+    unseen = set(unseen_failing(base, cand))
     for test_id in changed:
-        before, once, twice = base.tests[test_id], cand.tests.get(test_id), effective.get(test_id)
-        if before == PASSED:
+        before = base.tests.get(test_id)
+        once, twice = cand.tests.get(test_id), effective.get(test_id)
+        if before == PASSED or test_id in unseen:
             (regressed if twice != PASSED else flaky).append(test_id)
         elif once == PASSED:
             (fixed if twice == PASSED else flaky).append(test_id)
@@ -171,13 +212,15 @@ def _describe(run: SuiteRun) -> str:
     return ", ".join(parts)
 
 
-def judge(base: SuiteRun, cand: SuiteRun, rerun: SuiteRun | None = None) -> Verdict:
+def judge(
+    base: SuiteRun, cand: SuiteRun, rerun: SuiteRun | None = None, probe: SuiteRun | None = None
+) -> Verdict:
     """Compare the candidate run with the baseline run of the same command.
 
     ``rerun`` is an optional second run of the candidate (see :func:`needs_rerun`), of the
     changed tests only (``partial``) or of the whole suite; it only ever turns a change into
-    "flaky". Returns a :class:`Verdict` whose ``reason`` is one line for a person. Raises
-    nothing.
+    "flaky". ``probe`` is a run of the baseline of the :func:`unseen_failing` tests. Returns a
+    :class:`Verdict` whose ``reason`` is one line for a person. Raises nothing.
     """
     before = suite_score(base)
     after = suite_score(cand)
@@ -201,7 +244,7 @@ def judge(base: SuiteRun, cand: SuiteRun, rerun: SuiteRun | None = None) -> Verd
     new_tests = tuple(sorted(set(cand.tests) - set(base.tests))) if _has_tests(cand) else ()
 
     if _has_tests(base) and _has_tests(cand):
-        fixed, regressed, flaky, effective = _per_test(base, cand, rerun)
+        fixed, regressed, flaky, effective = _per_test(with_probe(base, probe), cand, rerun)
         after = _score_of(effective, cand.exit_code)
         flaky_note = f"; {_plural(len(flaky), 'flaky test')} ignored" if flaky else ""
         if regressed:

@@ -81,11 +81,13 @@ class Instrumented:
     """A command to run instead of the configured one, plus environment to add.
 
     ``env`` values for ``PYTHONPATH`` and ``NODE_OPTIONS`` are prepended to what the
-    environment already has."""
+    environment already has. ``fallback`` is a plainer plan to try when the runner refuses
+    this one's options (an older version), before the command runs as configured."""
 
     command: str
     env: Mapping[str, str] = field(default_factory=dict)
     note: str = ""  # what was done, for a person ("appended --json --outputFile")
+    fallback: Instrumented | None = None
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
 """go test: per-test results from ``go test -json`` (test2json events).
 
-Instrument: append ``-json`` (not after ``-args``, whose words go to the test binary). The
+Instrument: append ``-json`` (not after ``-args``, whose words go to the test binary), and
+``-failfast=false`` when the command has ``-failfast`` (it would hide the tests after the
+first failure). The
 events' ``Output`` fields are joined back into the plain text ``go test -v`` would print, which
 is what the run's output then shows. Ids are ``<import path>::<Test>[/<subtest>]``; a package
 that does not build (``FAIL pkg [build failed]``, or a package-level failure without any test)
@@ -112,9 +114,8 @@ class GoTest(Runner):
     def instrument(self, inv: Invocation, out: Path) -> Instrumented | None:
         if "-args" in inv.args or "--args" in inv.args:
             return None
-        if has_option(inv.args, "-json", "--json"):
-            return Instrumented(inv.command)
-        return Instrumented(inv.append(["-json"]), note="-json")
+        extra = [*_json(inv), *_no_failfast(inv)]
+        return Instrumented(inv.append(extra), note=" ".join(extra))
 
     def collect(self, ctx: CollectContext) -> Collected | None:
         return parse_json(ctx.output) or parse_verbose(ctx.output)
@@ -126,11 +127,20 @@ class GoTest(Runner):
         if has_option(inv.args, "-run", "--run"):
             return None
         names = sorted({re.escape(i.partition("::")[2].split("/")[0]) for i in ids})
-        extra = [] if has_option(inv.args, "-json", "--json") else ["-json"]
+        extra = [*_json(inv), *_no_failfast(inv)]
         return Instrumented(
             inv.append([*extra, "-run", "^(" + "|".join(names) + ")$"]),
             note=f"rerun of {len(ids)} test(s) with -run",
         )
+
+
+def _json(inv: Invocation) -> list[str]:
+    return [] if has_option(inv.args, "-json", "--json") else ["-json"]
+
+
+def _no_failfast(inv: Invocation) -> list[str]:
+    """``-failfast`` stops at the first failing test and hides those after it: undone."""
+    return ["-failfast=false"] if has_option(inv.args, "-failfast", "--failfast") else []
 
 
 RUNNER = GoTest()

@@ -88,12 +88,19 @@ class Jest(Runner):
             return True
         return prog.name in ("react-scripts", "craco") and prog.words[1:2] == ("test",)
 
+    def _plan(self, inv: Invocation, extra: list[str], note: str) -> Instrumented:
+        """``extra`` appended; ``--bail=0`` too when the command bails (a run stopped after
+        the first failing file hides the files after it)."""
+        plain = Instrumented(inv.append(extra), note=note)
+        if not has_option(inv.args, "--bail", "-b"):
+            return plain
+        return Instrumented(inv.append([*extra, "--bail=0"]), note=f"{note} --bail=0",
+                            fallback=plain)
+
     def instrument(self, inv: Invocation, out: Path) -> Instrumented | None:
         if has_option(inv.args, "--json", "--outputFile", "--watch", "--watchAll"):
             return None
-        return Instrumented(
-            inv.append(["--json", f"--outputFile={out / REPORT}"]), note="--json --outputFile"
-        )
+        return self._plan(inv, ["--json", f"--outputFile={out / REPORT}"], "--json --outputFile")
 
     def collect(self, ctx: CollectContext) -> Collected | None:
         tests = parse_report(read_json(ctx.out / REPORT), ctx.relative)
@@ -103,10 +110,8 @@ class Jest(Runner):
         if not ids or any("::" not in i for i in ids) or self.instrument(inv, out) is None:
             return None
         pattern, files = name_pattern(ids)
-        return Instrumented(
-            inv.append(["--json", f"--outputFile={out / REPORT}", "-t", pattern, *files]),
-            note=f"rerun of {len(ids)} test(s) with -t",
-        )
+        return self._plan(inv, ["--json", f"--outputFile={out / REPORT}", "-t", pattern, *files],
+                          f"rerun of {len(ids)} test(s) with -t")
 
 
 RUNNER = Jest()

@@ -1,15 +1,24 @@
 """mocha: per-test results from its JSON reporter.
 
-Instrument: append ``--reporter json --reporter-option output=<out>/mocha.json``. The JSON
+Instrument: append ``--reporter json --reporter-options output=<out>/mocha.json`` (the
+spelling every version knows; mocha 6+ also reads ``--reporter-option``). The JSON
 reporter prints nothing readable, so Ratchet writes the readable part itself (counts, then
 each failure with its message and stack) as the run's output. Ids are
 ``<file>::<full title>``; a failing hook (``"before each" hook for ...``) is an error.
+
+An older mocha ignores the ``output`` option and prints the JSON on stdout (after whatever
+the tests print themselves): then the report is read from the output.
+
+A run that stops at the first failure (``--bail``) hides the tests after it, so ``--no-bail``
+is added when the command bails; mocha before 6 does not know it (it exits at once) and gets
+the plan without.
 
 Select: ``--grep '^(<full title>|...)$'`` (mocha matches it against each test's full title).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -61,6 +70,22 @@ def _readable(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+_DECODER = json.JSONDecoder()
+_REPORT_START = re.compile(r'^\{\s*"stats"\s*:', re.MULTILINE)
+
+
+def report_in_output(output: str) -> object | None:
+    """The JSON report an older mocha printed on stdout, or None."""
+    for start in _REPORT_START.finditer(output):
+        try:
+            data, _end = _DECODER.raw_decode(output, start.start())
+        except ValueError:
+            continue
+        if isinstance(data, dict):
+            return data
+    return None
+
+
 def parse_report(data: object, relative: Callable[[str], str]) -> Collected | None:
     if not isinstance(data, dict) or not isinstance(data.get("stats"), dict):
         return None
@@ -82,24 +107,32 @@ class Mocha(Runner):
         return prog.name in ("mocha", "_mocha")
 
     def _options(self, out: Path) -> list[str]:
-        return ["--reporter", "json", "--reporter-option", f"output={out / REPORT}"]
+        return ["--reporter", "json", "--reporter-options", f"output={out / REPORT}"]
+
+    def _plan(self, inv: Invocation, extra: list[str], note: str) -> Instrumented:
+        plain = Instrumented(inv.append(extra), note=note)
+        if not has_option(inv.args, "--bail", "-b"):
+            return plain
+        return Instrumented(inv.append([*extra, "--no-bail"]), note=f"{note} --no-bail",
+                            fallback=plain)
 
     def instrument(self, inv: Invocation, out: Path) -> Instrumented | None:
         if has_option(inv.args, "--watch", "-w", "--reporter-option", "--reporter-options", "-O"):
             return None
-        return Instrumented(inv.append(self._options(out)), note="--reporter json")
+        return self._plan(inv, self._options(out), "--reporter json")
 
     def collect(self, ctx: CollectContext) -> Collected | None:
-        return parse_report(read_json(ctx.out / REPORT), ctx.relative)
+        data = read_json(ctx.out / REPORT)
+        if data is None:
+            data = report_in_output(ctx.output)
+        return parse_report(data, ctx.relative)
 
     def select(self, inv: Invocation, ids: Sequence[str], out: Path) -> Instrumented | None:
         if not ids or self.instrument(inv, out) is None:
             return None
         titles = sorted({re.escape(i.partition("::")[2]) for i in ids})
-        return Instrumented(
-            inv.append([*self._options(out), "--grep", "^(" + "|".join(titles) + ")$"]),
-            note=f"rerun of {len(ids)} test(s) with --grep",
-        )
+        return self._plan(inv, [*self._options(out), "--grep", "^(" + "|".join(titles) + ")$"],
+                          f"rerun of {len(ids)} test(s) with --grep")
 
 
 RUNNER = Mocha()

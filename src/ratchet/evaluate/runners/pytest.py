@@ -1,7 +1,9 @@
 """pytest: per-test results from its built-in JUnit XML writer.
 
 Instrument: append ``--junitxml=<out>/pytest.xml -o junit_family=xunit2`` (a ``--junitxml``
-already in the command is read instead; ``-p no:junitxml`` leaves the command alone). Where
+already in the command is read instead; ``-p no:junitxml`` leaves the command alone), and
+``--maxfail=0``, which undoes ``-x``/``--maxfail`` in the command or the configuration's
+``addopts`` (a run that stops at the first failure hides the tests after it). Where
 pytest is not visible in the command (``make test``, ``tox``, a script), the runner module
 still adds the same options through ``PYTEST_ADDOPTS`` (see :func:`addopts_env`).
 
@@ -89,12 +91,17 @@ def _junit_disabled(words: Sequence[str]) -> bool:
     return "no:junitxml" in words or "-pno:junitxml" in words
 
 
+#: every test runs, whatever ``-x`` or ``--maxfail`` the command or its configuration set
+RUN_ALL = "--maxfail=0"
+
+
 def junit_options(xml: Path) -> list[str]:
-    return [f"--junitxml={xml}", "-o", "junit_family=xunit2"]
+    return [f"--junitxml={xml}", "-o", "junit_family=xunit2", RUN_ALL]
 
 
 def addopts_env(out: Path) -> dict[str, str]:
-    """``PYTEST_ADDOPTS`` that makes any pytest run write JUnit XML into ``out``."""
+    """``PYTEST_ADDOPTS`` that makes any pytest run write JUnit XML into ``out`` (and run
+    every test, unless the command line itself says ``-x``: it comes after this)."""
     return {"PYTEST_ADDOPTS": shlex.join(junit_options(out / REPORT))}
 
 
@@ -107,12 +114,14 @@ class Pytest(Runner):
         return prog.name in PROGRAMS
 
     def instrument(self, inv: Invocation, out: Path) -> Instrumented | None:
-        if explicit_junitxml(inv.words) is not None or _junit_disabled(inv.words):
+        if _junit_disabled(inv.words):
             return None
         if not inv.tail:
             return Instrumented(inv.command, env=addopts_env(out), note="PYTEST_ADDOPTS")
         if "--" in inv.args:
             return None
+        if explicit_junitxml(inv.words) is not None:
+            return Instrumented(inv.append([RUN_ALL]), note=RUN_ALL)
         return Instrumented(inv.append(junit_options(out / REPORT)), note="--junitxml")
 
     def collect(self, ctx: CollectContext) -> Collected | None:
