@@ -36,6 +36,14 @@ from ratchet.evaluate.resolve import resolve
         ("vitest run", "vitest"),
         ("mocha 'test/**/*.js'", "mocha"),
         ("node --test test/", "node:test"),
+        # runners started with node itself (uuid, ESM jest projects, mocha with node flags)
+        ("BABEL_ENV=commonjs node --throw-deprecation node_modules/.bin/jest test/unit/",
+         "jest"),
+        ("node --experimental-vm-modules node_modules/jest/bin/jest.js", "jest"),
+        ("node -r ts-node/register node_modules/mocha/bin/mocha.js test", "mocha"),
+        ("node --expose-gc ./node_modules/.bin/_mocha --exit", "mocha"),
+        ("node node_modules/vitest/vitest.mjs run", "vitest"),
+        ("node --test --import tsx test/jest.js", "node:test"),
         ("go test -race ./...", "go test"),
         ("cargo test --workspace", "cargo test"),
         ("cargo +nightly test", "cargo test"),
@@ -48,6 +56,7 @@ from ratchet.evaluate.resolve import resolve
         ("python manage.py test", None),
         ("python -c 'import pytest'", None),
         ("node script.js --test", None),
+        ("node -e 'require(\"jest\")'", None),
         ("cd $(git rev-parse --show-toplevel) && pytest", "pytest"),  # only appended to
         ("pytest $(cat args.txt)", None),
         ("pytest 'unclosed", None),

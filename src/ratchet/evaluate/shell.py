@@ -237,9 +237,34 @@ def _python_module(words: Sequence[str]) -> int | None:
     return None
 
 
+#: node options whose value is the next word
+_NODE_VALUE_OPTIONS = frozenset(
+    {"-r", "--require", "--import", "--loader", "--experimental-loader", "--env-file", "-C",
+     "--conditions", "--title", "--inspect-port", "--input-type", "--stack-size"}
+)
+#: entry points of test runners that projects start with node itself
+#: (``node --experimental-vm-modules node_modules/jest/bin/jest.js``)
+NODE_RUNNER_SCRIPTS = frozenset(
+    {"jest", "jest.js", "mocha", "_mocha", "mocha.js", "vitest", "vitest.mjs"}
+)
+
+
+def _node_script(words: Sequence[str]) -> int | None:
+    """Index of a test runner's script in ``node [options] script ...``, or None (``node
+    --test`` and ``node -e`` are not scripts)."""
+    i = 1
+    while i < len(words) and words[i].startswith("-"):
+        if words[i] in ("--test", "-e", "--eval", "-p", "--print", "-"):
+            return None
+        i += 2 if words[i] in _NODE_VALUE_OPTIONS else 1
+    if i < len(words) and os.path.basename(words[i]) in NODE_RUNNER_SCRIPTS:
+        return i
+    return None
+
+
 def program(words: Sequence[str]) -> Program:
     """Peel ``VAR=x``, ``env``/``exec``/``time``..., ``uv run``-style wrappers, ``npx``,
-    ``python -m`` and ``coverage run -m`` off ``words``."""
+    ``python -m``, ``coverage run -m`` and ``node <runner's script>`` off ``words``."""
     via: list[str] = []
     ws = list(words)
     for _ in range(8):
@@ -268,6 +293,10 @@ def program(words: Sequence[str]) -> Program:
                                                                                  ["dlx"])):
             via.append(head if head in ("npx", "bunx") else f"{head} {ws[1]}")
             ws = ws[_skip_options(ws, 1 if head in ("npx", "bunx") else 2) :]
+            continue
+        if head in ("node", "nodejs") and (at := _node_script(ws)) is not None:
+            via.append("node")
+            ws = ws[at:]
             continue
         if _PYTHON.fullmatch(head) or (head == "coverage" and ws[1:2] == ["run"]):
             args = ws[2:] if head == "coverage" else ws[1:]

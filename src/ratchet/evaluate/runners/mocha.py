@@ -104,7 +104,7 @@ class Mocha(Runner):
     results_via = "mocha JSON reporter"
 
     def matches(self, prog: shell.Program) -> bool:
-        return prog.name in ("mocha", "_mocha")
+        return prog.name in ("mocha", "_mocha", "mocha.js")
 
     def _options(self, out: Path) -> list[str]:
         return ["--reporter", "json", "--reporter-options", f"output={out / REPORT}"]
