@@ -112,6 +112,10 @@ def require(project: Project) -> None:
             pytest.skip(f"{tool} is not installed (the {project.name} toolchain)")
     if project.name == "maven":
         _maven_offline(project)
+    if project is RSPEC and subprocess.run(
+        ["ruby", "-e", 'require "rspec_junit_formatter"'], capture_output=True
+    ).returncode != 0:
+        pytest.skip("the rspec_junit_formatter gem is not installed (ruby-rspec-junit-formatter)")
 
 
 def _maven_offline(project: Project) -> None:
@@ -378,6 +382,47 @@ MAVEN = Project(
     ignored=("target/",),
 )
 
+PHPUNIT = Project(
+    name="phpunit",
+    files={
+        "src/Calc.php": "<?php\nfinal class Calc {\n"
+        "    public static function add(int $a, int $b): int { return $a - $b; }\n"
+        "    public static function sub(int $a, int $b): int { return $a - $b; }\n}\n",
+        "tests/CalcTest.php": "<?php\nuse PHPUnit\\Framework\\TestCase;\n\n"
+        "require_once __DIR__ . '/../src/Calc.php';\n\n"
+        "final class CalcTest extends TestCase {\n"
+        "    public function testAdd(): void { $this->assertSame(5, Calc::add(2, 3)); }\n"
+        "    public function testSub(): void { $this->assertSame(2, Calc::sub(5, 3)); }\n}\n",
+    },
+    command="phpunit tests",
+    fix=("src/Calc.php", "function add(int $a, int $b): int { return $a - $b; }",
+         "function add(int $a, int $b): int { return $a + $b; }"),
+    breaks=("src/Calc.php", "function sub(int $a, int $b): int { return $a - $b; }",
+            "function sub(int $a, int $b): int { return $b - $a; }"),
+    tools=("php", "phpunit"),
+    runner="phpunit",
+    ignored=(),
+)
+
+# A runner Ratchet does not know, that writes JUnit XML where junit_path says
+RSPEC = Project(
+    name="rspec (junit_path)",
+    files={
+        ".github/ratchet.yml": "junit_path: build/rspec.xml\n",
+        "lib/calc.rb": "module Calc\n  def self.add(a, b) = a - b\n\n"
+        "  def self.sub(a, b) = a - b\nend\n",
+        "spec/calc_spec.rb": 'require_relative "../lib/calc"\n\nRSpec.describe Calc do\n'
+        '  it "adds" do\n    expect(Calc.add(2, 3)).to eq(5)\n  end\n\n'
+        '  it "subtracts" do\n    expect(Calc.sub(5, 3)).to eq(2)\n  end\nend\n',
+    },
+    command="rspec --format progress --format RspecJunitFormatter --out build/rspec.xml",
+    fix=("lib/calc.rb", "def self.add(a, b) = a - b", "def self.add(a, b) = a + b"),
+    breaks=("lib/calc.rb", "def self.sub(a, b) = a - b", "def self.sub(a, b) = b - a"),
+    tools=("ruby", "rspec"),
+    runner="not recognised",
+    ignored=("build/",),
+)
+
 # Commands that stop at the first failure: the failing test (add) runs first, so the baseline
 # never runs the test the breaking change breaks (sub). Ratchet undoes the option where the
 # runner lets it (pytest --maxfail=0, mocha --no-bail, go -failfast=false) and otherwise runs
@@ -394,5 +439,5 @@ VITEST_BAIL = dataclasses.replace(
 )
 GO_FAILFAST = dataclasses.replace(GO, name="go -failfast", command="go test -failfast ./...")
 
-ALL = (PYTEST, UNITTEST, JEST, VITEST, MOCHA, NODE_TEST, GO, CARGO, MAVEN,
+ALL = (PYTEST, UNITTEST, JEST, VITEST, MOCHA, NODE_TEST, GO, CARGO, MAVEN, PHPUNIT, RSPEC,
        PYTEST_X, MOCHA_5_BAIL, VITEST_BAIL, GO_FAILFAST)

@@ -82,6 +82,8 @@ def _case_id(case: Element, pytest_style: bool, root: Path | None) -> str:
     name = case.get("name") or ""
     classname = case.get("classname") or ""
     file = (case.get("file") or "").replace(os.sep, "/")
+    while file.startswith("./"):  # rspec's JUnit formatter writes ./spec/x_spec.rb
+        file = file[2:]
     if pytest_style:
         if file.endswith(".py") and classname:
             parts = classname.split(".")
