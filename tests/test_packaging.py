@@ -265,6 +265,9 @@ def test_example_workflow_triggers_gate_and_job():
     conc = job["concurrency"]
     assert conc["cancel-in-progress"] is False
     assert "github.event.issue.number" in conc["group"] and "'scheduled'" in conc["group"]
+    # steering commands do not queue behind a running iteration (a waiting job can be dropped)
+    assert "startsWith(github.event.comment.body, '/agent next')" in conc["group"]
+    assert "ratchet-command-{0}', github.run_id" in conc["group"]
     checkout = next(s for s in job["steps"] if s["uses"].startswith("actions/checkout@"))
     assert checkout["with"]["fetch-depth"] == 0
     ratchet = [s for s in job["steps"] if "/ratchet@" in s.get("uses", "")]
