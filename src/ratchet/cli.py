@@ -19,6 +19,15 @@ from ratchet import __version__
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
+def _add_memory_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--memory", choices=("auto", "mem0", "ledger", "local"), default=None,
+        help="where memory is (default: `memory` in the config, else auto: Mem0 with "
+        "MEM0_API_KEY, else the local file; `ledger` reads and writes the ratchet/ledger "
+        "branch on origin, where CI keeps memory without a Mem0 key)",
+    )  # fmt: skip
+
+
 def _add_repo(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--repo",
@@ -120,6 +129,7 @@ def _add_run(sub: Any) -> None:
         help="use the scripted offline stand-in instead of MiniMax (used by `ratchet "
         "demo`; proposals come from FILE, chosen by what memory holds)",
     )
+    _add_memory_flag(p)
     p.add_argument("--quiet", action="store_true", help="print only the summary")
 
 
@@ -143,6 +153,7 @@ def _add_history(sub: Any) -> None:
     _add_repo(p)
     p.add_argument("--task", dest="task_key", metavar="KEY", help="only this task key")
     p.add_argument("--json", action="store_true", help="print a JSON list of records")
+    _add_memory_flag(p)
 
 
 def _add_status(sub: Any) -> None:
@@ -162,6 +173,7 @@ def _add_task(p: argparse.ArgumentParser) -> None:
         "--task", dest="task_key", metavar="KEY",
         help="the task key (default: the key of `task` in the config)",
     )  # fmt: skip
+    _add_memory_flag(p)
 
 
 def _add_forget(sub: Any) -> None:

@@ -46,6 +46,7 @@ class RunOptions:
     config_path: str = CONFIG_PATH
     default_base: str | None = None  # first guess for the base (CI: the repository default)
     remote_base: bool = False  # CI: the base is origin/<base>, just fetched
+    memory: str | None = None  # None: the config's `memory`
 
 
 def load_repo_config(
@@ -90,6 +91,8 @@ def build_settings(
         base = gitops.resolve_base_branch(repo, cfg.base_branch)
         cfg, _ = load_repo_config(repo, base, opts.config_path, opts.remote_base)
 
+    if opts.memory:
+        cfg = cfg.model_copy(update={"memory": opts.memory})
     task_text = (opts.task or cfg.task or "").strip()
     if need_task and not task_text:
         raise ConfigError(

@@ -207,3 +207,32 @@ def test_demo_runs_offline_and_the_score_rises(tmp_path: Path) -> None:
     scores = [history[0]["score_before"]] + [r["score_after"] for r in kept]
     assert scores == sorted(scores) and scores[-1] > scores[0]
     assert git(work, "rev-list", "--count", f"main..ratchet/{history[0]['task']}") == str(len(kept))
+
+
+def test_the_cli_steers_a_task_whose_memory_is_cis_ledger(repo: Path, tmp_path: Path) -> None:
+    """CI without a Mem0 key keeps memory on origin's ratchet/ledger branch; a local `ratchet
+    stop` reaches it with --memory ledger, and without it says where to look."""
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", str(origin))
+    git(repo, "remote", "add", "origin", str(origin))
+    git(repo, "push", "-q", "origin", "HEAD:main")
+    runner = tmp_path / "runner"  # the CI job's checkout
+    git(tmp_path, "clone", "-q", str(origin), str(runner))
+    LedgerStore(runner).add(rec("issue-5", 1))
+    env = ratchet_env(tmp_path / "h")
+    cli = ["--repo", str(repo), "--task", "issue-5"]
+
+    local = run_ratchet(["stop", *cli], env)
+    assert "has no memory yet (memory: local)" in local.stderr
+    assert "pass --memory ledger" in local.stderr
+    run_ratchet(["resume", *cli], env)  # undo the local pause, which CI never sees
+
+    out = run_ratchet(["stop", *cli, "--memory", "ledger"], env)
+    assert out.returncode == 0 and "Paused by" in out.stdout, out.stderr
+    assert "no memory yet" not in out.stderr
+    ci = LedgerStore(runner).records("issue-5")  # what the next CI job reads from origin
+    assert [r.outcome for r in ci if r.kind == "control"] == ["paused"]
+    status = run_ratchet(["status", *cli, "--memory", "ledger"], env)
+    assert "⏸️ paused" in status.stdout, status.stderr
+    history = run_ratchet(["history", "--repo", str(repo), "--memory", "ledger", "--json"], env)
+    assert {r["task"] for r in json.loads(history.stdout)} == {"issue-5"}

@@ -49,7 +49,8 @@ def _open(args: argparse.Namespace, reporter: Reporter, env: Environment) -> Mem
     from ratchet.workspace import git as gitops
 
     repo = gitops.open_repo(args.repo.resolve())
-    settings = build_settings(RunOptions(repo=args.repo), repo, env, need_task=False)
+    opts = RunOptions(repo=args.repo, memory=args.memory)
+    settings = build_settings(opts, repo, env, need_task=False)
     return open_memory(settings.config.memory, repo, reporter, env)
 
 

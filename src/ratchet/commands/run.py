@@ -41,6 +41,7 @@ def cmd_run(args: argparse.Namespace, env: Environment) -> int:
         base_branch=args.base_branch,
         offline_playbook=args.offline_playbook,
         model=args.model,
+        memory=args.memory,
     )
     settings = build_settings(opts, repo, env)
     factory = make_model_factory(settings, args.offline_playbook)

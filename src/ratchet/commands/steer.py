@@ -118,7 +118,7 @@ def _steerer(args: argparse.Namespace, env: Environment, reporter: Reporter) -> 
     from ratchet.workspace import git as gitops
 
     repo = gitops.open_repo(args.repo.resolve())
-    opts = RunOptions(repo=args.repo, task_key=args.task_key)
+    opts = RunOptions(repo=args.repo, task_key=args.task_key, memory=args.memory)
     settings = build_settings(opts, repo, env, need_task=False)
     if not settings.task_key:
         raise ConfigError(
@@ -140,8 +140,10 @@ def _note_unknown(store: MemoryStore, key: str) -> None:
     tasks = sorted({r.task for r in store.records(None)})
     known = f"; tasks with memory: {', '.join(tasks[:10])}" if tasks else ""
     more = f" (+{len(tasks) - 10} more)" if len(tasks) > 10 else ""
-    print(f"ratchet: note: task {key} has no memory yet (memory: {store.name}){known}{more}",
-          file=sys.stderr)  # fmt: skip
+    elsewhere = ("; CI's memory is elsewhere: pass --memory ledger (the ratchet/ledger branch) "
+                 "or set MEM0_API_KEY" if store.name == "local" else "")
+    print(f"ratchet: note: task {key} has no memory yet (memory: {store.name}){known}{more}"
+          f"{elsewhere}", file=sys.stderr)  # fmt: skip
 
 
 def _actor(env: Environment, steerer: Steerer) -> str:
