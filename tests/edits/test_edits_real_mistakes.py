@@ -4,6 +4,8 @@ written for them. Each case names the shape of the real hunk it stands for."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from ratchet.edits import apply_edits, apply_edits_with_stages
@@ -29,3 +31,250 @@ def test_a_trailing_blank_replace_keeps_is_not_written_twice() -> None:
     after, stages = apply_edits_with_stages("pkg/__init__.py", PACKAGE_INIT, [(search, replace)])
     assert stages == ["blank_lines"]
     assert after == PACKAGE_INIT.replace("0.15.4", "0.16.0")
+
+
+# --- blank lines SEARCH left out, next to a change: REPLACE, which has them, stands ----------
+
+CONTEXT = '''class Context:
+    def invoke(self, callback, **kwargs):
+        return callback(**kwargs)
+
+
+class Command:
+    name = None
+'''
+
+
+def test_a_method_inserted_between_blank_lines_search_left_out() -> None:
+    # click: a method added after `invoke`; SEARCH lost the two blank lines around it
+    search = "        return callback(**kwargs)\nclass Command:\n"
+    replace = (
+        "        return callback(**kwargs)\n"
+        "\n"
+        "    def forward(self, command):\n"
+        '        """Invoke another command with this one\'s arguments."""\n'
+        "\n"
+        "        return self.invoke(command)\n"
+        "\n"
+        "\n"
+        "class Command:\n"
+    )
+    after = apply_edits("cli/core.py", CONTEXT, [(search, replace)])
+    assert after == CONTEXT.replace("        return callback(**kwargs)\n\n\nclass Command:\n",
+                                    replace)
+
+
+STRATEGY = '''def simple_classes(draw, frozen=None, slots=None):
+    frozen_flag = draw(booleans()) if frozen is None else frozen
+    slots_flag = draw(booleans()) if slots is None else slots
+
+    if slots_flag:
+        return make(frozen_flag, slots=True)
+    return make(frozen_flag)
+'''
+
+
+def test_lines_added_before_a_blank_line_search_left_out() -> None:
+    # attrs: a statement added after the last assignment, before the blank line
+    search = ("    frozen_flag = draw(booleans()) if frozen is None else frozen\n"
+              "    slots_flag = draw(booleans()) if slots is None else slots\n"
+              "    if slots_flag:\n")
+    added = ("    weakref_flag = (\n"
+             "        draw(booleans()) if weakref is None else weakref\n"
+             "    )\n")
+    replace = search.replace("    if slots_flag:\n", added + "\n    if slots_flag:\n")
+    after = apply_edits("tests/strategies.py", STRATEGY, [(search, replace)])
+    assert after == STRATEGY.replace("slots\n\n    if", "slots\n" + added + "\n    if")
+
+
+TESTS = '''class TestMakeClass:
+    def test_annotations(self):
+        assert {"a": "bool"} == C.__annotations__
+
+    def test_hash_is_deprecated(self):
+        with pytest.deprecated_call():
+
+            make_class("CH", {}, hash=True)
+
+
+class TestFields:
+    pass
+'''
+
+
+def test_a_method_deleted_with_some_of_its_blank_lines_copied() -> None:
+    # attrs: a test method removed; SEARCH kept the blank lines inside it and one of the two
+    # before the next class, REPLACE has the two blank lines the result needs
+    search = (
+        '        assert {"a": "bool"} == C.__annotations__\n'
+        "    def test_hash_is_deprecated(self):\n"
+        "        with pytest.deprecated_call():\n"
+        "\n"
+        '            make_class("CH", {}, hash=True)\n'
+        "\n"
+        "class TestFields:\n"
+    )
+    replace = '        assert {"a": "bool"} == C.__annotations__\n\n\nclass TestFields:\n'
+    after = apply_edits("tests/test_make.py", TESTS, [(search, replace)])
+    assert after == (
+        "class TestMakeClass:\n    def test_annotations(self):\n" + replace + "    pass\n"
+    )
+
+
+IMPORTS = '''import pytest
+
+from attr.validators import instance_of
+from attr._compat import TYPE
+'''
+
+
+def test_an_import_added_where_search_left_out_the_blank_line() -> None:
+    search = ("import pytest\nfrom attr.validators import instance_of\n"
+              "from attr._compat import TYPE\n")
+    replace = ("import pytest\nimport zope.interface\n\n"
+               "from attr.validators import instance_of, provides\nfrom attr._compat import TYPE\n")
+    assert apply_edits("tests/test_validators.py", IMPORTS, [(search, replace)]) == replace
+
+
+PACKAGE = '''try:
+    from structlog import twisted
+except ImportError:
+    twisted = None
+
+
+__version__ = "15.2.0"
+
+__title__ = "structlog"
+'''
+
+
+def test_blank_lines_replace_repeats_at_the_start_are_the_files() -> None:
+    # structlog: SEARCH starts with one of the two blank lines before the version and left
+    # out the one after it; REPLACE has them all
+    search = '\n__version__ = "15.2.0"\n__title__ = "structlog"\n'
+    replace = '\n\n__version__ = "15.3.0.dev0"\n\n__title__ = "structlog"\n'
+    after = apply_edits("structlog/__init__.py", PACKAGE, [(search, replace)])
+    assert after == PACKAGE.replace("15.2.0", "15.3.0.dev0")
+
+
+# --- property: blank lines left out next to any change ------------------------------------
+
+MODULE = """\
+\"\"\"A small cache.\"\"\"
+
+import threading
+import time
+
+from .keys import hashkey
+
+
+__all__ = ["Cache", "cached"]
+
+
+class Cache:
+    \"\"\"A mapping with a maximum size.\"\"\"
+
+    def __init__(self, maxsize):
+        self._data = {}
+        self._maxsize = maxsize
+
+        self._lock = threading.Lock()
+
+    def __getitem__(self, key):
+        with self._lock:
+            return self._data[key]
+
+    def __setitem__(self, key, value):
+        if len(self._data) >= self._maxsize:
+            self.popitem()
+
+        self._data[key] = value
+
+
+def cached(cache, key=hashkey):
+    def decorator(func):
+        def wrapper(*args, **kwargs):
+            k = key(*args, **kwargs)
+            try:
+                return cache[k]
+            except KeyError:
+                pass
+
+            v = func(*args, **kwargs)
+            cache[k] = v
+            return v
+
+        return wrapper
+
+    return decorator
+""".split("\n")[:-1]
+
+NEW = ["started = time.monotonic()", "log.debug('cache miss')", "if key is None:", "count += 1"]
+
+
+def _changed_span(rng: random.Random) -> tuple[int, int, list[tuple[str, str]]]:
+    """A span of MODULE with one change (insertion, deletion or rewrite), as tagged lines."""
+    content = [i for i, line in enumerate(MODULE) if line.strip()]
+    a = rng.randrange(len(content) - 3)
+    start, end = content[a], content[min(len(content) - 1, a + rng.randint(2, 6))] + 1
+    tagged = [(" ", line) for line in MODULE[start:end]]
+    at = rng.randrange(1, len(tagged))
+    near = tagged[at - 1][1] if tagged[at - 1][1].strip() else tagged[at][1]
+    indent = near[: len(near) - len(near.lstrip())]
+    how = rng.choice(("insert", "insert_with_blank", "delete", "rewrite"))
+    if how.startswith("insert"):
+        new = [("+", indent + rng.choice(NEW))]
+        if how == "insert_with_blank":
+            new = [("+", ""), *new] if rng.random() < 0.5 else [*new, ("+", "")]
+        tagged[at:at] = new
+    else:  # a line with code: a blank line's change is not told apart from a miscount
+        at = rng.choice([i for i, (_, line) in enumerate(tagged) if i and line.strip()])
+        old = tagged[at][1]
+        new = [] if how == "delete" else [("+", old + "  # ok")]
+        tagged[at : at + 1] = [("-", old), *new]
+    return start, end, tagged
+
+
+def _without_blanks(tagged: list[tuple[str, str]], rng: random.Random, both: bool) -> list[int]:
+    """Indices of blank context lines to leave out; with ``both``, only from runs of blank
+    lines between unchanged lines (next to a change their place would be a guess)."""
+    runs: list[list[int]] = []
+    for i, (tag, line) in enumerate(tagged):
+        if tag == " " and not line.strip():
+            if runs and runs[-1][-1] == i - 1:
+                runs[-1].append(i)
+            else:
+                runs.append([i])
+    out = []
+    for run in runs:
+        flanks = [j for j in (run[0] - 1, run[-1] + 1) if 0 <= j < len(tagged)]
+        if both and any(tagged[j][0] != " " for j in flanks):
+            continue
+        out += [i for i in run if rng.random() < 0.7]
+    return out
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_blank_lines_left_out_next_to_any_change_never_move_or_vanish(seed: int) -> None:
+    rng = random.Random(2000 + seed)
+    text = "\n".join(MODULE) + "\n"
+    checked = 0
+    for _ in range(120):
+        start, end, tagged = _changed_span(rng)
+        both = rng.random() < 0.5
+        drop = set(_without_blanks(tagged, rng, both))
+        if not drop:
+            continue
+        search = [line for i, (tag, line) in enumerate(tagged) if tag in " -" and i not in drop]
+        replace = [line for i, (tag, line) in enumerate(tagged)
+                   if tag in " +" and (i not in drop or not both)]
+        expected = MODULE[:start] + [line for tag, line in tagged if tag in " +"] + MODULE[end:]
+        try:
+            after = apply_edits("cache.py", text, [("\n".join(search) + "\n",
+                                                    "\n".join(replace) + "\n")])
+        except EditError as exc:
+            assert exc.category in ("ambiguous", "not_found", "syntax_error"), exc
+            continue
+        assert after == "\n".join(expected) + "\n", (search, replace)
+        checked += 1
+    assert checked > 30

@@ -8,6 +8,7 @@ import dataclasses
 import difflib
 from collections.abc import Sequence
 
+from ratchet.edits.blanks import absorb_edge_blanks, adopt_file_blanks
 from ratchet.edits.context import _Ctx
 from ratchet.edits.indent import _indent_char, _restyle_new_lines
 from ratchet.edits.match import _align, _Match
@@ -17,65 +18,18 @@ from ratchet.edits.text import _canon, _join, _lead_blanks, _similarity, _trail_
 _CHANGED_LINE_MIN = 0.8  # a line REPLACE rewrites must be this close to the file's line
 
 
-def _adopt_file_blanks(
-    lines: list[str], match: _Match, s_lines: list[str], r_lines: list[str]
-) -> tuple[list[str], list[str], bool]:
-    """SEARCH and REPLACE rewritten to the file's blank lines between matched lines.
-
-    Between two non-blank SEARCH lines matched to file lines with only blank lines between
-    them, SEARCH takes the file's number of blank lines; so does REPLACE where it left that
-    stretch as SEARCH had it (both lines kept, or rewritten one for one, and adjacent in
-    REPLACE, with the same number of blank lines between); REPLACE that already has the
-    file's number stays as it is. Any other stretch is left to the splice. Returns
-    (SEARCH, REPLACE, whether anything changed)."""
-    paired = {s: f for s, f in match.pairs if s is not None and f is not None}
-    nb_s = [j for j, line in enumerate(s_lines) if line.strip()]
-    nb_r = [j for j, line in enumerate(r_lines) if line.strip()]
-    # non-blank SEARCH line -> its REPLACE line: kept lines, and lines rewritten one for one
-    same: dict[int, int] = {}
-    sm = difflib.SequenceMatcher(
-        None, [_canon(s_lines[j]) for j in nb_s], [_canon(r_lines[j]) for j in nb_r],
-        autojunk=False,
-    )
-    for tag, i1, i2, j1, j2 in sm.get_opcodes():
-        if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
-            for x in range(i2 - i1):
-                same[i1 + x] = j1 + x
-    new_s, new_r = list(s_lines), list(r_lines)
-    changed = False
-    for t in range(len(nb_s) - 2, -1, -1):  # from the end: earlier indices stay valid
-        a, b = nb_s[t], nb_s[t + 1]
-        if a not in paired or b not in paired:
-            continue
-        fa, fb = paired[a], paired[b]
-        if fb <= fa or any(lines[x].strip() for x in range(fa + 1, fb)):
-            continue
-        in_search, in_file = b - a - 1, fb - fa - 1
-        if in_search == in_file:
-            continue
-        if not (t in same and t + 1 in same and same[t + 1] == same[t] + 1):
-            continue  # the stretch is inside a change: the splice places the file's blanks
-        ra, rb = nb_r[same[t]], nb_r[same[t + 1]]
-        in_replace = rb - ra - 1
-        if in_replace == in_search:  # REPLACE left this stretch as SEARCH had it
-            new_r[ra + 1 : rb] = [""] * in_file
-        elif in_replace != in_file:
-            continue  # REPLACE has a layout of its own here: the splice keeps the file's lines
-        new_s[a + 1 : b] = [""] * in_file
-        changed = True
-    return new_s, new_r, changed
-
-
 def _splice(
     ctx: _Ctx, lines: list[str], match: _Match, s_lines: list[str], r_lines: list[str]
 ) -> str:
     """3-way merge of the matched file lines: base SEARCH, ours the file, theirs REPLACE."""
     if match.stage != "lines":
-        s_lines, r_lines, adopted = _adopt_file_blanks(lines, match, s_lines, r_lines)
+        s_lines, r_lines, adopted = adopt_file_blanks(lines, match, s_lines, r_lines)
         if adopted:
             match = dataclasses.replace(
                 match, pairs=_align(s_lines, lines, match.start, match.end)
             )
+    # blank lines around the match that REPLACE repeats but SEARCH left out are the file's
+    match = absorb_edge_blanks(lines, match, s_lines, r_lines)
     char = _indent_char(lines, match.start, match.end)
     strip_trailing = any(
         s is not None
@@ -110,15 +64,6 @@ def _splice(
 
     pairs = list(match.pairs)
     start, end = match.start, match.end
-    # Blank lines around the match that REPLACE repeats but SEARCH left out join the match.
-    extra = _lead_blanks(r_lines) - _lead_blanks(s_lines)
-    while extra > 0 and start > 0 and not lines[start - 1].strip():
-        start, extra = start - 1, extra - 1
-        pairs.insert(0, (None, start))
-    extra = _trail_blanks(r_lines) - _trail_blanks(s_lines)
-    while extra > 0 and end < len(lines) and not lines[end].strip():
-        pairs.append((None, end))
-        end, extra = end + 1, extra - 1
     # A 3-way merge: base SEARCH, ours the file span, theirs REPLACE. The model's change is
     # the diff SEARCH → REPLACE; every file line that change does not touch keeps its bytes
     # and its place — the lines paired with unchanged SEARCH lines, and the lines SEARCH left
@@ -169,9 +114,20 @@ def _splice(
     gap_before: dict[int, int] = {}
     for i, (s, f) in enumerate(pairs):
         if s is None and f is not None and not lines[f].strip() and inside(i) is None:
-            nxt_s = next_s[i] if next_s[i] is not None else len(s_lines)
-            gap_before[nxt_s] = gap_before.get(nxt_s, 0) + 1
+            nxt_s = next_s[i]
+            at = len(s_lines) if nxt_s is None else nxt_s
+            gap_before[at] = gap_before.get(at, 0) + 1
     gap_after = {x - 1: n for x, n in gap_before.items() if x > 0}
+
+    def left_out_run(i: int) -> int:
+        """Blank lines SEARCH left out in the file's blank run that ends before SEARCH line
+        ``i``: in the gap before it and, across blank lines the edit keeps, the gaps before
+        those."""
+        count = gap_before.get(i, 0)
+        while i > 0 and not s_lines[i - 1].strip() and ops[op_of[i - 1]][0] == "equal":
+            i -= 1
+            count += gap_before.get(i, 0)
+        return count
 
     def emit(k: int) -> None:
         if k in done:
@@ -181,7 +137,7 @@ def _splice(
         block = [render(line) for line in r_lines[j1:j2]]
         # REPLACE repeats a blank line SEARCH left out, next to this block: the file keeps
         # its own, so it is not written twice (an insertion sits after its gap's blanks)
-        drop = min(_lead_blanks(block), gap_before.get(i1, 0))
+        drop = min(_lead_blanks(block), left_out_run(i1))
         block = block[drop:]
         if i2 > i1:
             drop = min(_trail_blanks(block), gap_after.get(i2 - 1, 0))
