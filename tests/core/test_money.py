@@ -61,3 +61,21 @@ def test_a_call_is_refused_by_its_worst_case() -> None:
 def test_usd_format() -> None:
     assert money.usd(0.0123456) == "$0.0123" and money.usd(12.345) == "$12.35"
     assert money.usd(None) == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("spent", "rate", "text"),
+    [
+        (Spent(2, 3000, 0.0123), Rate(0.30, 1.20), "$0.0123"),
+        # the offline stand-in (or an older record) has no cost: an upper bound, said so
+        (Spent(3, 13_075, 0.0, 13_075), Rate(0.30, 1.20),
+         "at most $0.0157 ($0.0000 priced, and 13,075 tokens without a price counted at the "
+         "output price)"),
+        (Spent(1, 500, 0.0, 500), None, "unknown (the model has no price; add it under "
+                                        "`pricing:`)"),
+    ],
+)
+def test_the_cost_a_person_reads(spent: Spent, rate: Rate | None, text: str) -> None:
+    from ratchet.core.task_report import Account
+
+    assert Account(spent, Limits(30, 2_000_000), rate).cost_text() == text

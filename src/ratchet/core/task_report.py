@@ -32,12 +32,17 @@ class Account:
         return cls(money.spent(history), limits, rate)
 
     def cost_text(self) -> str:
-        """``$0.0123`` (with ``≈`` when older records had no cost), or the tokens alone."""
+        """``$0.0123``; ``at most $0.05 (...)`` when some attempts had no cost (older records,
+        an unpriced model such as the offline stand-in): their tokens are counted at the
+        output price, the bound the money budget uses."""
         s = self.spent
         if self.rate is None and s.usd == 0:
             return "unknown (the model has no price; add it under `pricing:`)"
         bound = s.usd_bound(self.rate)
-        return ("≈ " if s.unpriced_tokens and self.rate is not None else "") + money.usd(bound)
+        if not (s.unpriced_tokens and self.rate is not None):
+            return money.usd(bound)
+        return (f"at most {money.usd(bound)} ({money.usd(s.usd)} priced, and "
+                f"{s.unpriced_tokens:,} tokens without a price counted at the output price)")
 
     def budget_line(self) -> str:
         s, lim = self.spent, self.limits
