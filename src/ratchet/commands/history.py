@@ -91,7 +91,7 @@ def cmd_history(args: argparse.Namespace, env: Environment) -> int:
         cols.insert(0, "task")
     for col in cols:
         table.add_column(col, overflow="fold", no_wrap=col in ("#", "score", "commit"))
-    for r in records:
+    for r in sorted(records, key=lambda r: (r.task, r.created_at)):  # stable: ties keep order
         score = (
             f"{r.score_before}→{r.score_after}"
             if r.score_before is not None and r.score_after is not None
