@@ -196,6 +196,10 @@ def test_missing_command_is_not_found(tmp_path: Path) -> None:
         ("exit 0", RAN, "exit", (0, 0, 0, 0)),
         ("echo something went wrong; exit 3", RAN, "exit", (0, 0, 0, 0)),
         ("echo '5 passed'; exit 2", CRASHED, "summary", (5, 0, 0, 0)),
+        # tests named one by one, all passing, then a failure outside them (a coverage
+        # threshold, a lint step): the tests ran; the verdict weighs the exit code
+        ("printf 'TAP version 13\nok 1 - adds\nok 2 - subs\n1..2\n'; exit 1", RAN,
+         "TAP output", (2, 0, 0, 0)),
         ("kill -KILL $$", CRASHED, "exit", (0, 0, 0, 0)),
         ("echo 'make: *** [Makefile:2: test] Error 127'; exit 2", NOT_FOUND, "exit", (0,) * 4),
     ],

@@ -306,3 +306,24 @@ def test_nothing_is_unseen_when_the_baseline_did_not_complete() -> None:
 
     b = SuiteRun(CRASHED, 2, 1.0, tests={"a": E}, source="junit")
     assert unseen_failing(b, junit(a=P, b=F)) == ()
+
+
+@pytest.mark.parametrize(
+    ("base", "cand", "outcome"),
+    [
+        # every test passes but the command exits 1 after them (an unhandled error, a coverage
+        # threshold), as it did before: the tests are compared one by one
+        (junit(exit_code=1, a=F, b=P), junit(exit_code=1, a=P, b=P), "improved"),
+        (junit(exit_code=1, a=P, b=P), junit(exit_code=1, a=P, b=P), "unchanged"),
+        # ... but it exited 0 before: the change made the command fail
+        (junit(exit_code=0, a=P, b=P), junit(exit_code=1, a=P, b=P), "broken"),
+        # ... or a failing test of the baseline no longer runs (its file does not build)
+        (junit(exit_code=101, a=F, b=P), junit(exit_code=101, b=P), "broken"),
+        # a failing test keeps the ordinary comparison
+        (junit(exit_code=0, a=P, b=P), junit(exit_code=1, a=P, b=F), "regressed"),
+    ],
+)
+def test_a_command_that_fails_after_its_tests_pass(
+    base: SuiteRun, cand: SuiteRun, outcome: str
+) -> None:
+    assert judge(base, cand).outcome == outcome

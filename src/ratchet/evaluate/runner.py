@@ -35,8 +35,11 @@ Status:
   2 (interrupted, e.g. collection errors), 3 (internal error), 4 (usage error) and anything
   else, including death by a signal → CRASHED. Per-test results are kept either way, so a
   collection error shows up as an ``error`` entry for the module.
-* other commands: exit 0 → RAN. Non-zero with failing tests in the results → RAN. Non-zero
-  while the results show no failing test → CRASHED (something outside the tests failed).
+* other commands: exit 0 → RAN. Non-zero with failing tests in the results → RAN; so is a
+  non-zero exit after per-test results that name tests, all passing (a coverage threshold, a
+  lint step after the tests, an error outside any test: the verdict weighs it against the
+  baseline's exit). Non-zero while counts show no failing test, or per-test results name no
+  test → CRASHED (something outside the tests failed).
   Non-zero without any results → NOT_FOUND if one of the last output lines says a command was
   not found (``sh: 1: tox: not found``, make's ``Error 127``), CRASHED if it looks like death
   by a signal (negative, or 129–159 from the shell), else RAN with ``source="exit"``.
@@ -138,7 +141,9 @@ def _status(
     if exit_code == 0:
         return RAN
     if source != "exit":
-        return RAN if counts["failed"] + counts["errors"] > 0 else CRASHED
+        failing = counts["failed"] + counts["errors"]
+        named = source != "summary" and counts["passed"] + counts["skipped"] > 0
+        return RAN if failing or named else CRASHED
     last_lines = [line for line in output.splitlines() if line.strip()][-3:]
     if any(_NOT_FOUND_LINE.search(line) for line in last_lines):
         return NOT_FOUND  # e.g. make: "*** [test] Error 127", "sh: 1: tox: not found"

@@ -234,6 +234,10 @@ def judge(
             reason = f"the test suite {what} with the change, and it did not run before either"
         return Verdict("broken", before, 0, reason=reason, evidence=cand.evidence)
 
+    after_tests = _failed_after_the_tests(base, cand)
+    if after_tests:
+        return Verdict("broken", before, 0, reason=after_tests, evidence=cand.evidence)
+
     if _has_tests(base) and not _has_tests(cand):
         reason = (
             f"the test runner reported no test results with the change ({_describe(cand)}); "
@@ -319,6 +323,27 @@ def judge(
     return Verdict("unchanged", before, after,
                    reason=f"same exit code ({cand.exit_code})" + _BY_EXIT,
                    evidence="exit code only")
+
+
+def _failed_after_the_tests(base: SuiteRun, cand: SuiteRun) -> str:
+    """Why a candidate whose named tests all pass, but whose command still exits non-zero, is
+    broken; "" when it is not. The baseline decides: if it exited 0, something the change did
+    fails the command after its tests (a coverage threshold, a lint step, an error outside any
+    test); if it failed too, only a candidate that lost tests the baseline ran is broken (a test
+    file that no longer builds), else the tests are compared one by one."""
+    if not (cand.ok and cand.per_test and base.ok) or cand.exit_code in (0, None):
+        return ""
+    if cand.failing or not cand.tests:
+        return ""
+    if base.exit_code == 0:
+        return (f"the tests pass, but the test command now fails after them (exit "
+                f"{cand.exit_code}; it exited 0 before): a coverage threshold, a step after "
+                "the tests, or an error outside any test?")
+    lost = tuple(t for t in sorted(base.tests) if t not in cand.tests)
+    if lost:
+        return (f"the test command failed (exit {cand.exit_code}) and {len(lost)} of the "
+                f"baseline's tests did not run: {_names(lost)}")
+    return ""
 
 
 def needs_rerun(base: SuiteRun, cand: SuiteRun) -> bool:
