@@ -82,17 +82,8 @@ def build_settings(
     """Merge flags > environment > repository config > defaults. Raises ConfigError/GitError."""
     env = env if env is not None else current()
     root = Path(repo.working_dir)
-    probe_base = opts.base_branch
-    # the config may name the base branch, but it is read from the base branch: resolve a first
-    # guess, read, then honour base_branch from the config if no flag was given
-    base = gitops.resolve_base_branch(repo, probe_base or opts.default_base)
-    cfg, _ = load_repo_config(repo, base, opts.config_path, opts.remote_base)
-    if not probe_base and cfg.base_branch and cfg.base_branch != base:
-        base = gitops.resolve_base_branch(repo, cfg.base_branch)
-        cfg, _ = load_repo_config(repo, base, opts.config_path, opts.remote_base)
+    cfg, base = _config_and_base(opts, repo)
 
-    if opts.memory:
-        cfg = cfg.model_copy(update={"memory": opts.memory})
     task_text = (opts.task or cfg.task or "").strip()
     if need_task and not task_text:
         raise ConfigError(
@@ -133,6 +124,20 @@ def build_settings(
             "output: 1.20}} (US dollars per million tokens), or remove budget.usd",
         )
     return settings
+
+
+def _config_and_base(opts: RunOptions, repo: git.Repo) -> tuple[RepoConfig, str]:
+    """The repository config (with the flags that override its keys) and the base branch.
+    The config may name the base branch, but it is read from the base branch: resolve a first
+    guess, read, then honour base_branch from the config if no flag was given."""
+    base = gitops.resolve_base_branch(repo, opts.base_branch or opts.default_base)
+    cfg, _ = load_repo_config(repo, base, opts.config_path, opts.remote_base)
+    if not opts.base_branch and cfg.base_branch and cfg.base_branch != base:
+        base = gitops.resolve_base_branch(repo, cfg.base_branch)
+        cfg, _ = load_repo_config(repo, base, opts.config_path, opts.remote_base)
+    if opts.memory:
+        cfg = cfg.model_copy(update={"memory": opts.memory})
+    return cfg, base
 
 
 def _test_command(
