@@ -278,3 +278,83 @@ def test_blank_lines_left_out_next_to_any_change_never_move_or_vanish(seed: int)
         assert after == "\n".join(expected) + "\n", (search, replace)
         checked += 1
     assert checked > 30
+
+
+# --- fuzzy: a window counts only when it holds every SEARCH line, up to a copy slip ---------
+
+PARAMS = '''def Option(default, *, param_decls, callback=None, metavar=None):
+    return OptionInfo(
+        # Parameter
+        default=default,
+        param_decls=param_decls,
+        callback=callback,
+        metavar=metavar,
+    )
+
+
+def Argument(default, *, param_decls, callback=None, metavar=None):
+    return ArgumentInfo(
+        # Parameter
+        default=default,
+        param_decls=param_decls,
+        callback=callback,
+        metavar=metavar,
+    )
+'''
+ARG_SEARCH = (
+    "    return ArgumentInfo(\n        # Parameter\n        default=default,\n"
+    "        param_decls=param_decls,\n        callback=callback,\n        metavar=metavar,\n"
+)
+ARG_REPLACE = ARG_SEARCH.replace(
+    "        param_decls=param_decls,\n",
+    "        # an argument has one declaration, made from its name\n        param_decls=None,\n",
+)
+
+
+def test_a_resent_edit_is_not_applied_to_a_sibling_block() -> None:
+    # typer: Argument() and Option() have the same keyword lines; the edit was applied to
+    # Argument() and is sent again. Option()'s block scores 0.96 but differs in a word
+    once = apply_edits("params.py", PARAMS, [(ARG_SEARCH, ARG_REPLACE)])
+    with pytest.raises(EditError) as err:
+        apply_edits("params.py", once, [(ARG_SEARCH, ARG_REPLACE)])
+    assert err.value.category == "already_applied"
+
+
+def test_an_absent_block_is_not_matched_to_a_sibling_that_differs_by_a_word() -> None:
+    gone = PARAMS[: PARAMS.index("\n\ndef Argument")] + "\n"
+    with pytest.raises(EditError) as err:
+        apply_edits("params.py", gone, [(ARG_SEARCH, ARG_REPLACE)])
+    assert err.value.category == "not_found"
+
+
+def test_a_slip_in_search_next_to_a_sibling_block_is_not_ambiguous() -> None:
+    # before, Option()'s block was a rival within the margin: refused as ambiguous
+    slipped = ARG_SEARCH.replace("callback=callback", "callback=calback")
+    after = apply_edits("params.py", PARAMS, [(slipped, ARG_REPLACE.replace(
+        "callback=callback", "callback=calback"))])
+    assert after == PARAMS.replace(ARG_SEARCH, ARG_REPLACE)
+
+
+VERSION = '''from .utils import get_text_stream as get_text_stream
+from .utils import open_file as open_file
+
+__version__ = "8.0.1"
+'''
+
+
+def test_a_changed_line_rewritten_in_the_file_is_refused() -> None:
+    # click: the file moved on (the version line is something else now); the three context
+    # lines still match, and before, REPLACE's version line was added after them
+    stale = VERSION.replace('__version__ = "8.0.1"', "from .utils import echo as echo")
+    with pytest.raises(EditError) as err:
+        apply_edits("click/__init__.py", stale, [(VERSION, VERSION.replace("8.0.1", "8.0.2"))])
+    assert err.value.category == "not_found"
+    assert "Copy SEARCH exactly" in str(err.value)
+
+
+def test_a_changed_line_missing_from_the_file_is_refused() -> None:
+    stale = VERSION.replace('\n__version__ = "8.0.1"\n', "")
+    with pytest.raises(EditError) as err:
+        apply_edits("click/__init__.py", stale, [(VERSION, VERSION.replace("8.0.1", "8.0.2"))])
+    assert err.value.category == "not_found"
+

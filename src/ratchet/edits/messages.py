@@ -75,6 +75,16 @@ def _conflict(ctx: _Ctx, f: int, file_line: str, s_line: str | None) -> EditErro
     )
 
 
+def _missing(ctx: _Ctx, start: int, end: int, s_line: str) -> EditError:
+    return EditError(
+        f"{ctx.where} was refused: it roughly matches lines {start + 1}-{end} of the file, but "
+        f"SEARCH has `{s_line.strip()}`, a line you change, and the file has no such line "
+        "there. Copy SEARCH exactly from the current file. No edit in this batch was applied.",
+        "not_found",
+        ctx.path,
+    )
+
+
 def _closest(lines: list[str], search: str) -> tuple[int, int, float] | None:
     """The best window for SEARCH even below the fuzzy threshold: (start, end, score)."""
     s_lines = _split(search)
