@@ -358,3 +358,144 @@ def test_a_changed_line_missing_from_the_file_is_refused() -> None:
         apply_edits("click/__init__.py", stale, [(VERSION, VERSION.replace("8.0.1", "8.0.2"))])
     assert err.value.category == "not_found"
 
+
+# --- the splice: lines REPLACE copies from SEARCH, blank lines and their bytes -------------
+
+COMPLETION = '''def test_install_completion(tmp_path):
+    bashrc = tmp_path / ".bashrc"
+    text = bashrc.read_text()
+    result = runner.invoke(app, ["--install-completion", "bash"])
+    new_text = bashrc.read_text()
+    assert "complete-bash" in new_text
+    bashrc.write_text(text)
+'''
+
+
+def test_a_line_replace_moves_is_written_as_the_file_has_it() -> None:
+    # typer: the restore line moves up; SEARCH (and so REPLACE) has a slip in it
+    search = ("    new_text = bashrc.read_text()\n    assert \"complete-bash\" in new_text\n"
+              "    bashrc.write_etxt(text)\n")
+    replace = ("    new_text = bashrc.read_text()\n    bashrc.write_etxt(text)\n"
+               "    assert \"complete-bash\" in new_text\n"
+               "    assert \"completion installed\" in result.stdout\n")
+    after = apply_edits("tests/test_completion.py", COMPLETION, [(search, replace)])
+    assert after == COMPLETION.replace(
+        '    assert "complete-bash" in new_text\n    bashrc.write_text(text)\n',
+        '    bashrc.write_text(text)\n    assert "complete-bash" in new_text\n'
+        '    assert "completion installed" in result.stdout\n',
+    )
+
+
+SETTINGS = (
+    "class TestSettings(unittest.TestCase):\n"
+    "        \n"
+    "    def test_timeout(self):\n"
+    "        import socket\n"
+    "        \n"
+    "        with settings(timeout=0):\n"
+    "            self.assertRaises(socket.error, fetch, 'http://example.com')\n"
+    "            \n"
+    "        with settings(timeout=10):\n"
+    "            fetch('http://example.com')\n"
+)
+
+
+def test_whitespace_only_lines_keep_their_bytes() -> None:
+    # requests (2011): blank lines made of spaces, of two widths; SEARCH has a slip
+    search = SETTINGS[SETTINGS.index("        \n    def"): SETTINGS.index("            fetch")]
+    search = search.replace("timeout=10", "timeotu=10")
+    replace = (
+        "        \n"
+        "    def test_timeout(self):\n"
+        "        with settings(timeout=0.001):\n"
+        "            self.assertRaises(Timeout, fetch, 'http://example.com')\n"
+        "            \n"
+        "        with settings(timeout=10):\n"
+    )
+    after = apply_edits("test_settings.py", SETTINGS, [(search, replace)])
+    assert after == SETTINGS.replace(
+        "        import socket\n        \n        with settings(timeout=0):\n"
+        "            self.assertRaises(socket.error,",
+        "        with settings(timeout=0.001):\n            self.assertRaises(Timeout,",
+    )
+
+
+def test_a_file_with_trailing_whitespace_keeps_replaces() -> None:
+    src = ("    def test_invalid_schema(self):\n"
+           "        # a URL with a schema requests does not support \n"
+           "        # must fail.  \n"
+           "        self.assertRaises(InvalidSchema, get, 'localhost:3128')\n")
+    # SEARCH has trailing whitespace where the file has none, and lost some the file has
+    search = src.replace("self):\n", "self):  \n").replace("support \n", "support\n")
+    replace = src.replace("schema", "scheme")
+    after = apply_edits("test_requests.py", src, [(search, replace)])
+    assert after == src.replace("schema", "scheme")
+
+
+RESOLVE = '''def resolve_ctx(cli, args):
+    ctx = cli.make_context(args)
+    while ctx.args:
+        ctx = ctx.command.make_context(ctx.args)
+    return ctx
+
+
+def get_choices(cli, args):
+    return resolve_ctx(cli, args)
+'''
+
+
+def test_a_blank_run_replace_lays_out_anew_stands() -> None:
+    # click: the `return` moves between the two blank lines (SEARCH left both out)
+    search = ("    while ctx.args:\n        ctx = ctx.command.make_context(ctx.args)\n"
+              "    return ctx\ndef get_choices(cli, args):\n")
+    replace = ("    while ctx is not None and ctx.args:\n"
+               "        ctx = ctx.command.make_context(ctx.args)\n"
+               "\n    return ctx\n\ndef get_choices(cli, args):\n")
+    after = apply_edits("click/_bashcomplete.py", RESOLVE, [(search, replace)])
+    assert after == RESOLVE.replace(
+        "    while ctx.args:\n", "    while ctx is not None and ctx.args:\n"
+    ).replace("\n    return ctx\n\n\n", "\n\n    return ctx\n\n")
+
+
+TTL = '''import time
+
+from .cache import Cache, _deprecated
+
+
+class TTLCache(Cache):
+    pass
+'''
+
+
+def test_blank_lines_after_a_rewritten_last_line_are_not_written_twice() -> None:
+    # cachetools: SEARCH ends with one of the two blank lines after its last line, REPLACE
+    # with both
+    search = "import time\nfrom .cache import Cache, _deprecated\n\n"
+    replace = "import time\n\nfrom .cache import Cache\n\n\n"
+    after = apply_edits("cachetools/ttl.py", TTL, [(search, replace)])
+    assert after == TTL.replace(", _deprecated", "")
+
+
+HOOKS = '''def send(r):
+    r.send()
+
+    # Post-request hook.
+    r = dispatch_hook("post_request", r.hooks, r)
+
+    return r.response
+
+
+get = _patched(api.get)
+'''
+
+
+def test_a_deletion_between_blank_lines_search_left_out() -> None:
+    # requests: the hook goes; SEARCH left out the blank lines, REPLACE has those that stay
+    # (and the two after the function, outside SEARCH)
+    search = ('    r.send()\n    # Post-request hook.\n'
+              '    r = dispatch_hook("post_request", r.hooks, r)\n    return r.response\n')
+    replace = "    r.send()\n\n    return r.response\n\n\n"
+    after = apply_edits("requests/async.py", HOOKS, [(search, replace)])
+    assert after == HOOKS.replace(
+        '    # Post-request hook.\n    r = dispatch_hook("post_request", r.hooks, r)\n\n', ""
+    )

@@ -47,30 +47,33 @@ def _kept(s_lines: list[str], r_lines: list[str], nb_s: list[int], nb_r: list[in
     return same
 
 
-def _stretches(lines: list[str], match: _Match, nb_s: list[int]) -> dict[int, tuple[int, int]]:
-    """t -> (blank lines in SEARCH, in the file) between non-blank SEARCH lines t and t+1, where
-    both are matched and the file has only blank lines between them."""
+Stretch = tuple[int, int, list[str]]
+
+
+def _stretches(lines: list[str], match: _Match, nb_s: list[int]) -> dict[int, Stretch]:
+    """t -> (blank lines in SEARCH, in the file, the file's) between non-blank SEARCH lines t
+    and t+1, where both are matched and the file has only blank lines between them."""
     paired = {s: f for s, f in match.pairs if s is not None and f is not None}
-    out: dict[int, tuple[int, int]] = {}
+    out: dict[int, Stretch] = {}
     for t in range(len(nb_s) - 1):
         a, b = nb_s[t], nb_s[t + 1]
         if a not in paired or b not in paired:
             continue
         fa, fb = paired[a], paired[b]
         if fb > fa and not any(lines[x].strip() for x in range(fa + 1, fb)):
-            out[t] = (b - a - 1, fb - fa - 1)
+            out[t] = (b - a - 1, fb - fa - 1, lines[fa + 1 : fb])
     return out
 
 
 def adopt_file_blanks(
     lines: list[str], match: _Match, s_lines: list[str], r_lines: list[str]
 ) -> tuple[list[str], list[str], bool]:
-    """SEARCH and REPLACE rewritten to the file's blank lines between matched lines.
+    """SEARCH and REPLACE rewritten to the file's blank lines (its bytes) between matched lines.
 
     Untouched region (two kept lines, adjacent in both): SEARCH takes the file's number of
     blank lines; so does REPLACE when it has SEARCH's number (the model left the stretch as
-    it copied it); REPLACE that has the file's number stays; any other number is REPLACE's
-    own layout, left to the splice. Region with a change, where SEARCH has fewer or more
+    it copied it); any other number in REPLACE is what the model wants there, and stays.
+    Region with a change, where SEARCH has fewer or more
     blank lines than the file: when REPLACE writes the file's blank lines there (at least as
     many right after the kept line before the change, or right before the kept line after it,
     as the file has; or, SEARCH having fewer, at least as many in all), REPLACE's layout
@@ -93,21 +96,18 @@ def adopt_file_blanks(
         rb = nb_r[same[q]] if q is not None else len(r_lines)
         region = r_lines[ra + 1 : rb]
         if p is not None and q == p + 1 and same[q] == same[p] + 1:  # untouched
-            in_search, in_file = stretch[p]
-            if len(region) == in_search:  # REPLACE left the stretch as SEARCH had it
-                new_r[ra + 1 : rb] = [""] * in_file
-            elif len(region) != in_file:
-                continue  # REPLACE's own layout: the splice keeps the file's lines
+            if len(region) == stretch[p][0]:  # REPLACE left the stretch as SEARCH had it
+                new_r[ra + 1 : rb] = stretch[p][2]
         elif not _replace_has_file_blanks(region, stretch, span, p, q):
             continue
         for t in sorted(off, reverse=True):
-            new_s[nb_s[t] + 1 : nb_s[t + 1]] = [""] * stretch[t][1]
+            new_s[nb_s[t] + 1 : nb_s[t + 1]] = stretch[t][2]
         changed = True
     return new_s, new_r, changed
 
 
 def _replace_has_file_blanks(
-    region: list[str], stretch: dict[int, tuple[int, int]], span: range, p: int | None,
+    region: list[str], stretch: dict[int, Stretch], span: range, p: int | None,
     q: int | None,
 ) -> bool:
     """Whether REPLACE's lines of a changed region carry the file's blank lines: at least as

@@ -5,7 +5,6 @@ through the match's column map and written in the file's own indent character.""
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from collections.abc import Sequence
 
 from ratchet.edits.blanks import absorb_edge_blanks, adopt_file_blanks
@@ -13,7 +12,14 @@ from ratchet.edits.context import _Ctx
 from ratchet.edits.indent import _indent_char, _restyle_new_lines
 from ratchet.edits.match import _align, _Match
 from ratchet.edits.messages import _conflict
-from ratchet.edits.text import _canon, _join, _lead_blanks, _similarity, _trail_blanks
+from ratchet.edits.text import (
+    _canon,
+    _join,
+    _lead_blanks,
+    _line_ops,
+    _similarity,
+    _trail_blanks,
+)
 
 _CHANGED_LINE_MIN = 0.8  # a line REPLACE rewrites must be this close to the file's line
 
@@ -31,13 +37,14 @@ def _splice(
     # blank lines around the match that REPLACE repeats but SEARCH left out are the file's
     match = absorb_edge_blanks(lines, match, s_lines, r_lines)
     char = _indent_char(lines, match.start, match.end)
+    # the model added trailing whitespace the file does not use: its new lines lose theirs
     strip_trailing = any(
         s is not None
         and f is not None
         and s_lines[s] != s_lines[s].rstrip()
         and lines[f] == lines[f].rstrip()
         for s, f in match.pairs
-    )
+    ) and all(lines[f] == lines[f].rstrip() for _s, f in match.pairs if f is not None)
     cr = "\r" if ctx.doc.new_line_cr else ""
     restyled: dict[str, str] = {}
     if match.stage == "lines":
@@ -64,13 +71,12 @@ def _splice(
 
     pairs = list(match.pairs)
     start, end = match.start, match.end
+    copied = _copied_lines(s_lines, lines, pairs)
     # A 3-way merge: base SEARCH, ours the file span, theirs REPLACE. The model's change is
     # the diff SEARCH → REPLACE; every file line that change does not touch keeps its bytes
     # and its place — the lines paired with unchanged SEARCH lines, and the lines SEARCH left
     # out (blank lines, mostly) that lie outside the changed blocks.
-    ops = difflib.SequenceMatcher(
-        None, [_canon(x) for x in s_lines], [_canon(x) for x in r_lines], autojunk=False
-    ).get_opcodes()
+    ops = _line_ops(s_lines, r_lines)
     op_of: dict[int, int] = {}
     inserts: dict[int, int] = {}
     for k, (tag, i1, i2, _j1, _j2) in enumerate(ops):
@@ -117,7 +123,6 @@ def _splice(
             nxt_s = next_s[i]
             at = len(s_lines) if nxt_s is None else nxt_s
             gap_before[at] = gap_before.get(at, 0) + 1
-    gap_after = {x - 1: n for x, n in gap_before.items() if x > 0}
 
     def left_out_run(i: int) -> int:
         """Blank lines SEARCH left out in the file's blank run that ends before SEARCH line
@@ -129,18 +134,28 @@ def _splice(
             count += gap_before.get(i, 0)
         return count
 
+    def left_out_after(i: int) -> int:
+        """Blank lines SEARCH left out in the file's blank run that starts at SEARCH line
+        ``i`` (the end of a block): in the gap before it and, across blank lines the edit
+        keeps, the gaps after those."""
+        count = gap_before.get(i, 0)
+        while i < len(s_lines) and not s_lines[i].strip() and ops[op_of[i]][0] == "equal":
+            i += 1
+            count += gap_before.get(i, 0)
+        return count
+
     def emit(k: int) -> None:
         if k in done:
             return
         done.add(k)
         _tag, i1, i2, j1, j2 = ops[k]
-        block = [render(line) for line in r_lines[j1:j2]]
+        block = [copied.get(_canon(line)) or render(line) for line in r_lines[j1:j2]]
         # REPLACE repeats a blank line SEARCH left out, next to this block: the file keeps
         # its own, so it is not written twice (an insertion sits after its gap's blanks)
         drop = min(_lead_blanks(block), left_out_run(i1))
         block = block[drop:]
         if i2 > i1:
-            drop = min(_trail_blanks(block), gap_after.get(i2 - 1, 0))
+            drop = min(_trail_blanks(block), left_out_after(i2))
             block = block[: len(block) - drop]
         blanks = held.get(k, [])
         if blanks and replace_has_no_blanks and block:
@@ -186,6 +201,20 @@ def _splice(
     if len(s_lines) in inserts:
         emit(inserts[len(s_lines)])
     return _join(lines[:start] + out + lines[end:])
+
+
+def _copied_lines(
+    s_lines: list[str], lines: list[str], pairs: list[tuple[int | None, int | None]]
+) -> dict[str, str]:
+    """A line REPLACE writes that is one of SEARCH's (moved, or repeated) is the model's copy
+    of a file line: it is written as the file has it (its copy slips and trailing whitespace
+    aside). Maps SEARCH's line (canonical) to the file's bytes, where that is one line."""
+    found: dict[str, set[str]] = {}
+    for s, f in pairs:
+        if s is not None and f is not None and s_lines[s].strip():
+            found.setdefault(_canon(s_lines[s]), set()).add(lines[f])
+    return {key: next(iter(file_lines)) for key, file_lines in found.items()
+            if len(file_lines) == 1}
 
 
 def _gap_has_change(

@@ -129,3 +129,53 @@ def _similarity(a: str, b: str) -> float:
 
 def _code_lines(text: str) -> list[str]:
     return [line.strip() for line in text.split("\n") if line.strip()]
+
+
+Op = tuple[str, int, int, int, int]
+
+
+def _line_ops(a: list[str], b: list[str]) -> list[Op]:
+    """difflib opcodes turning lines ``a`` into ``b``, anchored on the lines with code: those
+    are aligned first (trailing whitespace and typographic look-alikes folded, see
+    :func:`_canon`); between two anchors, the blank lines next to an anchor pair with those
+    next to the same anchor on the other side first. So a blank line never pulls a change
+    away from the code around it."""
+    ca, cb = [_canon(x) for x in a], [_canon(x) for x in b]
+    nb_a = [i for i, x in enumerate(ca) if x.strip()]
+    nb_b = [j for j, x in enumerate(cb) if x.strip()]
+    anchors: list[tuple[int, int]] = []
+    sm = difflib.SequenceMatcher(None, [ca[i] for i in nb_a], [cb[j] for j in nb_b],
+                                 autojunk=False)
+    for tag, i1, i2, j1, _j2 in sm.get_opcodes():
+        if tag == "equal":
+            anchors += [(nb_a[i1 + x], nb_b[j1 + x]) for x in range(i2 - i1)]
+    ops: list[Op] = []
+    pa = pb = 0
+    for ia, ib in [*anchors, (len(a), len(b))]:
+        ops += _gap_ops(a[pa:ia], b[pb:ib], pa, pb)
+        if ia < len(a):
+            ops.append(("equal", ia, ia + 1, ib, ib + 1))
+        pa, pb = ia + 1, ib + 1
+    return ops
+
+
+def _gap_ops(a: list[str], b: list[str], pa: int, pb: int) -> list[Op]:
+    """Opcodes for the lines between two anchors (at offsets ``pa``, ``pb``): the blank lines
+    each side starts with pair up, so do those it ends with; the rest is diffed as it is."""
+    if not a and not b:
+        return []
+    lead = min(_lead_blanks(a), _lead_blanks(b))
+    ops: list[Op] = []
+    if lead:
+        ops.append(("equal", pa, pa + lead, pb, pb + lead))
+    trail = min(_trail_blanks(a[lead:]), _trail_blanks(b[lead:]))
+    i1, i2, j1, j2 = pa + lead, pa + len(a) - trail, pb + lead, pb + len(b) - trail
+    # inside, a blank line keeps its whitespace: "        " and "            " are two lines
+    middle = difflib.SequenceMatcher(
+        None, [_canon(x) if x.strip() else x for x in a[lead : len(a) - trail]],
+        [_canon(x) if x.strip() else x for x in b[lead : len(b) - trail]], autojunk=False,
+    )
+    ops += [(t, i1 + x1, i1 + x2, j1 + y1, j1 + y2) for t, x1, x2, y1, y2 in middle.get_opcodes()]
+    if trail:
+        ops.append(("equal", i2, i2 + trail, j2, j2 + trail))
+    return ops
