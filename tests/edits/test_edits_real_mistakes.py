@@ -499,3 +499,75 @@ def test_a_deletion_between_blank_lines_search_left_out() -> None:
     assert after == HOOKS.replace(
         '    # Post-request hook.\n    r = dispatch_hook("post_request", r.hooks, r)\n\n', ""
     )
+
+
+# --- "already applied" needs REPLACE as it is, where SEARCH is held -------------------------
+
+MIXIN = '''import unittest
+
+
+class CacheTestMixin:
+
+    Cache = None
+
+    def test_defaults(self):
+        cache = self.Cache(maxsize=1)
+        self.assertEqual(0, len(cache))
+'''
+
+
+def test_a_blank_line_edit_with_a_slip_in_search_is_applied() -> None:
+    # cachetools: the edit removes a blank line; SEARCH has a slip in the class name, so its
+    # code differs from REPLACE's, and REPLACE was "found" with blank lines ignored
+    search = "\n\nclass CacheTestMixni:\n\n    Cache = None\n\n    def test_defaults(self):\n"
+    replace = "\n\nclass CacheTestMixin:\n    Cache = None\n\n    def test_defaults(self):\n"
+    after = apply_edits("tests/__init__.py", MIXIN, [(search, replace)])
+    assert after == MIXIN.replace("Mixin:\n\n    Cache", "Mixin:\n    Cache")
+
+
+DIGEST = '''def build_digest(nonce, ncvalue, cnonce, HA1, HA2, qop):
+    if qop == "auth":
+        noncebit = "%s:%s:%s:%s:%s" % (
+            nonce, ncvalue, cnonce, "auth", HA2
+            )
+        respdig = KD(HA1, noncebit)
+    else:
+        respdig = None
+    return respdig
+'''
+
+
+def test_an_indentation_only_edit_with_a_slip_in_search_is_applied() -> None:
+    # requests: the edit only dedents a closing parenthesis; SEARCH has a slip elsewhere
+    search = ('        noncebit = "%s:%s:%s:%s:%s" % (\n            nonce, ncvalue, cnonce, '
+              '"auth", HA2\n            )\n        respdig = KD(HA1, noncbit)\n    else:\n')
+    replace = search.replace("            )\n", "        )\n").replace("noncbit", "noncebit")
+    after = apply_edits("requests/auth.py", DIGEST, [(search, replace)])
+    assert after == DIGEST.replace("            )\n", "        )\n")
+
+
+LRU = '''class LRUCache(Cache):
+
+    def __getitem__(self, key, cache_getitem=Cache.__getitem__):
+        value = cache_getitem(self, key)
+        self.__update(key)
+        return value
+
+    def __setitem__(self, key, value, cache_setitem=Cache.__setitem__):
+        cache_setitem(self, key, value)
+'''
+
+
+def test_a_resent_edit_that_starts_with_a_blank_line_is_already_applied() -> None:
+    # cachetools: re-sent, SEARCH is held by the edited block (an added line and a re-indent
+    # are all that differ); REPLACE stands there from its blank first line on
+    search = LRU[LRU.index("\n    def __getitem__") : LRU.index("        cache_setitem(")]
+    replace = search.replace(
+        "        self.__update(key)\n",
+        "        if key in self:  # __missing__ may not store item\n"
+        "            self.__update(key)\n",
+    )
+    once = apply_edits("cachetools/lru.py", LRU, [(search, replace)])
+    with pytest.raises(EditError) as err:
+        apply_edits("cachetools/lru.py", once, [(search, replace)])
+    assert err.value.category == "already_applied"

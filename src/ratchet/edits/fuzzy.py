@@ -11,14 +11,13 @@ from ratchet.edits.match import _TAB_WIDTHS, _align, _Match, _widen
 from ratchet.edits.messages import _already_applied, _ambiguous, _conflict, _missing
 from ratchet.edits.reapply import _guard_reapply, adds_content, old_block_present
 from ratchet.edits.splice import _splice
-from ratchet.edits.text import _canon, _code_lines, _indent, _split
+from ratchet.edits.text import _canon, _indent, _slip, _split
 from ratchet.edits.windows import _best_window, _fuzzy_windows, _Window
 
 FUZZY_THRESHOLD = 0.85
 FUZZY_MARGIN = 0.05
 FUZZY_MIN_LINES = 2
 FUZZY_MIN_CHARS = 40
-_REPLACE_PRESENT = 0.98  # fuzzy score at which REPLACE counts as already in the file
 _SLIPS_PER_LINES = 10  # a copy of SEARCH may slip by one character per this many lines (1+)
 _CHECKED = 60  # windows checked for holding SEARCH, best score first
 
@@ -52,26 +51,22 @@ def _try_fuzzy(
     best = found[0]
     if best.window.score < FUZZY_THRESHOLD:
         return None
+    # "already applied" only when the block SEARCH stands for is really gone: REPLACE brings
+    # something new and stands, as it is, where SEARCH matched (a place that holds it), and
+    # no line the edit removes is there
+    for c in found:
+        if (
+            r_hit is not None
+            and c.slips <= budget
+            and c.start <= r_hit < c.end
+            and adds_content(s_lines, r_lines)
+            and not old_block_present(s_lines, r_lines, lines[c.start : c.end])
+        ):
+            raise _already_applied(ctx, r_hit)
     close = [c.window.start for c in found[1:] if c.slips <= best.slips + 1
              and c.window.score >= best.window.score - FUZZY_MARGIN]
     if close:
         raise _ambiguous(ctx, sorted({best.window.start, *close}), fuzzy=True)
-    # "already applied" only when the block SEARCH stands for is really gone: REPLACE brings
-    # something new and stands where SEARCH matched, and no line the edit removes is there
-    applied_here = adds_content(s_lines, r_lines) and not old_block_present(
-        s_lines, r_lines, lines[best.window.start : best.window.end]
-    )
-    if r_hit is not None and best.window.start <= r_hit < best.window.end and applied_here:
-        raise _already_applied(ctx, r_hit)
-    if applied_here and any(line.strip() for line in r_lines):
-        r_best = _best_window(_fuzzy_windows(lines, r_lines, cutoff), len(r_lines))
-        if (
-            r_best is not None
-            and _code_lines(search) != _code_lines(replace)  # blank-only edits look the same
-            and r_best.score >= _REPLACE_PRESENT
-            and r_best.score > best.window.score
-        ):
-            raise _already_applied(ctx, r_best.start)
     tab, cols = _fuzzy_cols(best.pairs, s_lines, lines)
     match = _Match(best.start, best.end, best.pairs, cols, tab, "fuzzy", best.window.score)
     ctx.stage = f"fuzzy({best.window.score:.2f})"
@@ -92,16 +87,6 @@ class _Candidate:
     start: int
     end: int
     pairs: Pairs
-
-
-def _slip(a: str, b: str) -> int:
-    """How many characters two lines differ by (indentation and trailing whitespace aside):
-    the longer one's characters that are not in their common blocks. A typo is 1."""
-    a, b = _canon(a).strip(), _canon(b).strip()
-    if a == b:
-        return 0
-    blocks = difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()
-    return max(len(a), len(b)) - sum(block.size for block in blocks)
 
 
 def _slips(s_lines: list[str], lines: list[str], pairs: Pairs) -> int | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ratchet.edits.context import _Ctx
 from ratchet.edits.match import _find_blank_tolerant, _find_rstrip, _find_shifted, _Match
 from ratchet.edits.messages import _already_applied
-from ratchet.edits.text import _canon, _code_lines, _exact_hits, _similarity, _split
+from ratchet.edits.text import _canon, _code_lines, _exact_hits, _similarity, _slip, _split
 
 _OLD_LINE_MIN = 0.8  # a file line this close to a line the edit removes is that line
 
@@ -29,7 +29,8 @@ def _guard_reapply(ctx: _Ctx, text: str, lines: list[str], match: _Match, replac
 def _replace_location(text: str, lines: list[str], search: str, replace: str) -> int | None:
     """The line where REPLACE already stands, if it is in the file at exactly one place.
 
-    Blank lines are only ignored when SEARCH and REPLACE differ in more than blank lines.
+    Blank lines are only ignored when SEARCH and REPLACE differ in more than blank lines (and
+    a typo in SEARCH).
     """
     if not replace.strip():
         return None
@@ -40,7 +41,7 @@ def _replace_location(text: str, lines: list[str], search: str, replace: str) ->
         return None
     r_lines = _split(replace)
     finders = [_find_rstrip, _find_shifted]
-    if _code_lines(search) != _code_lines(replace):
+    if not _same_code(search, replace):
         finders.append(_find_blank_tolerant)
     for finder in finders:
         matches = finder(lines, r_lines)
@@ -49,6 +50,16 @@ def _replace_location(text: str, lines: list[str], search: str, replace: str) ->
         if matches:
             return None
     return None
+
+
+def _same_code(search: str, replace: str) -> bool:
+    """True if SEARCH and REPLACE have the same lines of code, up to one slipped character
+    (a typo in SEARCH): the edit changes blank lines only, and so REPLACE found with blank
+    lines ignored says nothing about it being applied."""
+    s_code, r_code = _code_lines(search), _code_lines(replace)
+    if len(s_code) != len(r_code):
+        return False
+    return sum(_slip(a, b) for a, b in zip(s_code, r_code, strict=True)) <= 1
 
 
 def _stripped(lines: list[str]) -> list[str]:

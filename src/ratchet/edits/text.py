@@ -127,6 +127,16 @@ def _similarity(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
+def _slip(a: str, b: str) -> int:
+    """How many characters two lines differ by (indentation and trailing whitespace aside):
+    the longer one's characters that are not in their common blocks. A typo is 1."""
+    a, b = _canon(a).strip(), _canon(b).strip()
+    if a == b:
+        return 0
+    blocks = difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()
+    return max(len(a), len(b)) - sum(block.size for block in blocks)
+
+
 def _code_lines(text: str) -> list[str]:
     return [line.strip() for line in text.split("\n") if line.strip()]
 
