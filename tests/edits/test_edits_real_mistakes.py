@@ -571,3 +571,38 @@ def test_a_resent_edit_that_starts_with_a_blank_line_is_already_applied() -> Non
     with pytest.raises(EditError) as err:
         apply_edits("cachetools/lru.py", once, [(search, replace)])
     assert err.value.category == "already_applied"
+
+
+# --- a change of look-alike characters is a change ------------------------------------------
+
+MAGIC = '''class TestDarkMagic:
+    def test_subclassing(self):
+        """
+        Sub-classing does what you\u2019d hope for.
+        """
+        obj = object()
+        assert Sub(x=obj).x is obj
+'''
+QUOTE_SEARCH = MAGIC[MAGIC.index("    def test_sub") : MAGIC.index("        assert")]
+QUOTE_REPLACE = QUOTE_SEARCH.replace("\u2019", "'")
+
+
+def test_a_typographic_quote_replace_changes_is_changed() -> None:
+    # attrs: the edit turns a typographic apostrophe into an ASCII one; SEARCH has trailing
+    # whitespace the file lacks (so the whole-line stage places it, folding look-alikes)
+    search = QUOTE_SEARCH.replace("hope for.\n", "hope for.  \n")
+    after = apply_edits("tests/test_dark_magic.py", MAGIC, [(search, QUOTE_REPLACE)])
+    assert after == MAGIC.replace("\u2019", "'")
+
+
+def test_a_typographic_quote_edit_with_a_slip_is_not_already_applied() -> None:
+    search = QUOTE_SEARCH.replace("obj = object()", "obj = objetc()")
+    after = apply_edits("tests/test_dark_magic.py", MAGIC, [(search, QUOTE_REPLACE)])
+    assert after == MAGIC.replace("\u2019", "'")
+
+
+def test_a_resent_typographic_quote_edit_is_already_applied() -> None:
+    once = apply_edits("tests/test_dark_magic.py", MAGIC, [(QUOTE_SEARCH, QUOTE_REPLACE)])
+    with pytest.raises(EditError) as err:
+        apply_edits("tests/test_dark_magic.py", once, [(QUOTE_SEARCH, QUOTE_REPLACE)])
+    assert err.value.category == "already_applied"

@@ -12,7 +12,7 @@ import dataclasses
 import difflib
 
 from ratchet.edits.match import _Match
-from ratchet.edits.text import _canon, _lead_blanks, _similarity, _trail_blanks
+from ratchet.edits.text import _lead_blanks, _model, _similarity, _trail_blanks
 
 _REWRITTEN_MIN = 0.6  # a REPLACE line this close to a SEARCH line is that line, rewritten
 
@@ -25,7 +25,7 @@ def _kept(s_lines: list[str], r_lines: list[str], nb_s: list[int], nb_r: list[in
     into the closest of the new ones (in order)."""
     same: dict[int, int] = {}
     sm = difflib.SequenceMatcher(
-        None, [_canon(s_lines[j]) for j in nb_s], [_canon(r_lines[j]) for j in nb_r],
+        None, [_model(s_lines[j]) for j in nb_s], [_model(r_lines[j]) for j in nb_r],
         autojunk=False,
     )
     for tag, i1, i2, j1, j2 in sm.get_opcodes():
@@ -35,10 +35,10 @@ def _kept(s_lines: list[str], r_lines: list[str], nb_s: list[int], nb_r: list[in
         elif tag == "replace":  # a line rewritten among lines added or removed: the closest
             nxt = j1
             for i in range(i1, i2):
-                a = _canon(s_lines[nb_s[i]]).strip()
+                a = _model(s_lines[nb_s[i]]).strip()
                 best, best_score = None, _REWRITTEN_MIN
                 for j in range(nxt, j2):
-                    score = _similarity(a, _canon(r_lines[nb_r[j]]).strip())
+                    score = _similarity(a, _model(r_lines[nb_r[j]]).strip())
                     if score >= best_score:
                         best, best_score = j, score
                 if best is not None:

@@ -11,7 +11,7 @@ from ratchet.edits.match import _TAB_WIDTHS, _align, _Match, _widen
 from ratchet.edits.messages import _already_applied, _ambiguous, _conflict, _missing
 from ratchet.edits.reapply import _guard_reapply, adds_content, old_block_present
 from ratchet.edits.splice import _splice
-from ratchet.edits.text import _canon, _indent, _slip, _split
+from ratchet.edits.text import _indent, _model, _slip, _split
 from ratchet.edits.windows import _best_window, _fuzzy_windows, _Window
 
 FUZZY_THRESHOLD = 0.85
@@ -154,7 +154,7 @@ def _refuse_a_stale_change(
     start, end = _widen(lines, s_lines, best.start, best.end)
     bad = _blame(s_lines, lines, _align(s_lines, lines, start, end))
     ops = difflib.SequenceMatcher(
-        None, [_canon(x) for x in s_lines], [_canon(x) for x in r_lines], autojunk=False
+        None, [_model(x) for x in s_lines], [_model(x) for x in r_lines], autojunk=False
     ).get_opcodes()
     changed = {x for tag, i1, i2, _j1, _j2 in ops if tag != "equal" for x in range(i1, i2)}
     if bad is not None and bad[0] in changed:

@@ -12,8 +12,9 @@ _OLD_LINE_MIN = 0.8  # a file line this close to a line the edit removes is that
 
 
 def _guard_reapply_span(ctx: _Ctx, text: str, pos: int, end: int, replace: str) -> None:
-    """SEARCH was found, but REPLACE is already there around it (a re-sent edit)."""
-    if len(replace) <= end - pos or not replace.strip():
+    """SEARCH was found, but REPLACE is already there around it, or is what SEARCH matched
+    (SEARCH differed from it only in what the match ignores: a re-sent edit)."""
+    if len(replace) < end - pos or not replace.strip():
         return
     for hit in _exact_hits(text, replace, limit=20):
         if hit <= pos and hit + len(replace) >= end:
@@ -29,20 +30,20 @@ def _guard_reapply(ctx: _Ctx, text: str, lines: list[str], match: _Match, replac
 def _replace_location(text: str, lines: list[str], search: str, replace: str) -> int | None:
     """The line where REPLACE already stands, if it is in the file at exactly one place.
 
-    Blank lines are only ignored when SEARCH and REPLACE differ in more than blank lines (and
-    a typo in SEARCH).
+    Whitespace, blank lines and typographic look-alikes are only ignored when SEARCH and
+    REPLACE differ in more than those (and a typo in SEARCH).
     """
     if not replace.strip():
         return None
     hits = _exact_hits(text, replace, limit=2)
     if len(hits) == 1:
         return text.count("\n", 0, hits[0])
-    if hits:
+    if hits or _same_code(search, replace):
+        # an edit of blank lines, whitespace or look-alike characters: only REPLACE as it is
+        # says it is applied
         return None
     r_lines = _split(replace)
-    finders = [_find_rstrip, _find_shifted]
-    if not _same_code(search, replace):
-        finders.append(_find_blank_tolerant)
+    finders = [_find_rstrip, _find_shifted, _find_blank_tolerant]
     for finder in finders:
         matches = finder(lines, r_lines)
         if len(matches) == 1:
@@ -54,8 +55,9 @@ def _replace_location(text: str, lines: list[str], search: str, replace: str) ->
 
 def _same_code(search: str, replace: str) -> bool:
     """True if SEARCH and REPLACE have the same lines of code, up to one slipped character
-    (a typo in SEARCH): the edit changes blank lines only, and so REPLACE found with blank
-    lines ignored says nothing about it being applied."""
+    (a typo in SEARCH), once whitespace and typographic look-alikes are set aside: the edit
+    changes only what the tolerant finders ignore, so REPLACE found by them says nothing
+    about it being applied."""
     s_code, r_code = _code_lines(search), _code_lines(replace)
     if len(s_code) != len(r_code):
         return False

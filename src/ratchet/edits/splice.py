@@ -17,6 +17,7 @@ from ratchet.edits.text import (
     _join,
     _lead_blanks,
     _line_ops,
+    _model,
     _similarity,
     _trail_blanks,
 )
@@ -149,7 +150,7 @@ def _splice(
             return
         done.add(k)
         _tag, i1, i2, j1, j2 = ops[k]
-        block = [copied.get(_canon(line)) or render(line) for line in r_lines[j1:j2]]
+        block = [copied.get(_model(line)) or render(line) for line in r_lines[j1:j2]]
         # REPLACE repeats a blank line SEARCH left out, next to this block: the file keeps
         # its own, so it is not written twice (an insertion sits after its gap's blanks)
         drop = min(_lead_blanks(block), left_out_run(i1))
@@ -212,7 +213,7 @@ def _copied_lines(
     found: dict[str, set[str]] = {}
     for s, f in pairs:
         if s is not None and f is not None and s_lines[s].strip():
-            found.setdefault(_canon(s_lines[s]), set()).add(lines[f])
+            found.setdefault(_model(s_lines[s]), set()).add(lines[f])
     return {key: next(iter(file_lines)) for key, file_lines in found.items()
             if len(file_lines) == 1}
 

@@ -112,6 +112,12 @@ _FOLD = str.maketrans(
 )
 
 
+def _model(line: str) -> str:
+    """A line as SEARCH and REPLACE are compared with each other: both are the model's text,
+    so only trailing whitespace is noise (a typographic quote REPLACE changes is a change)."""
+    return line.rstrip(" \t\r")
+
+
 def _canon(line: str) -> str:
     return line.translate(_FOLD).rstrip(" \t\r")
 
@@ -146,11 +152,10 @@ Op = tuple[str, int, int, int, int]
 
 def _line_ops(a: list[str], b: list[str]) -> list[Op]:
     """difflib opcodes turning lines ``a`` into ``b``, anchored on the lines with code: those
-    are aligned first (trailing whitespace and typographic look-alikes folded, see
-    :func:`_canon`); between two anchors, the blank lines next to an anchor pair with those
-    next to the same anchor on the other side first. So a blank line never pulls a change
-    away from the code around it."""
-    ca, cb = [_canon(x) for x in a], [_canon(x) for x in b]
+    are aligned first (trailing whitespace aside, see :func:`_model`); between two anchors,
+    the blank lines next to an anchor pair with those next to the same anchor on the other
+    side first. So a blank line never pulls a change away from the code around it."""
+    ca, cb = [_model(x) for x in a], [_model(x) for x in b]
     nb_a = [i for i, x in enumerate(ca) if x.strip()]
     nb_b = [j for j, x in enumerate(cb) if x.strip()]
     anchors: list[tuple[int, int]] = []
@@ -182,8 +187,8 @@ def _gap_ops(a: list[str], b: list[str], pa: int, pb: int) -> list[Op]:
     i1, i2, j1, j2 = pa + lead, pa + len(a) - trail, pb + lead, pb + len(b) - trail
     # inside, a blank line keeps its whitespace: "        " and "            " are two lines
     middle = difflib.SequenceMatcher(
-        None, [_canon(x) if x.strip() else x for x in a[lead : len(a) - trail]],
-        [_canon(x) if x.strip() else x for x in b[lead : len(b) - trail]], autojunk=False,
+        None, [_model(x) if x.strip() else x for x in a[lead : len(a) - trail]],
+        [_model(x) if x.strip() else x for x in b[lead : len(b) - trail]], autojunk=False,
     )
     ops += [(t, i1 + x1, i1 + x2, j1 + y1, j1 + y2) for t, x1, x2, y1, y2 in middle.get_opcodes()]
     if trail:
