@@ -377,8 +377,10 @@ def mk_crlf(h: Hunk, rng: random.Random) -> Case:
 
 
 def mk_no_final_newline(h: Hunk, rng: random.Random) -> Case | None:
-    if not h.s_nl or not h.r_nl:
-        return None
+    s_last = [t for tag, t in h.lines if tag in " -"][-1]
+    r_last = [t for tag, t in h.lines if tag in " +"][-1:]
+    if not h.s_nl or not h.r_nl or not s_last.strip() or not r_last or not r_last[0].strip():
+        return None  # a last line that is blank cannot go without its newline
     p = split_keep(h.parent)
     text = "".join(p[: h.start + h.old_len])[:-1]
     expected = "".join(p[: h.start]) + h.replace[:-1]
