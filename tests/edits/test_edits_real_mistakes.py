@@ -606,3 +606,50 @@ def test_a_resent_typographic_quote_edit_is_already_applied() -> None:
     with pytest.raises(EditError) as err:
         apply_edits("tests/test_dark_magic.py", once, [(QUOTE_SEARCH, QUOTE_REPLACE)])
     assert err.value.category == "already_applied"
+
+
+# --- a block of lines does not start or end inside a word -----------------------------------
+
+SETUP_CFG = """[metadata]
+name = structlog
+version = 18.1.0
+
+[options]
+packages = find:
+"""
+
+
+def test_a_block_search_that_lost_its_first_character_is_not_matched_mid_word() -> None:
+    # structlog: SEARCH began "mport sys" — found, exactly, inside "import sys"; the result
+    # was "iimport sys" (a Python file's syntax gate caught it; this file has none)
+    search = "ame = structlog\nversion = 18.1.0\n"
+    replace = "name = structlog\nversion = 18.2.0\n"
+    after = apply_edits("setup.cfg", SETUP_CFG, [(search, replace)])
+    assert after == SETUP_CFG.replace("18.1.0", "18.2.0")
+
+
+def test_a_sub_line_fragment_still_matches_inside_a_line() -> None:
+    src = "x = compute(alpha, beta)\ny = 2\n"
+    assert apply_edits("m.py", src, [("alpha, beta", "beta, alpha")]) == (
+        "x = compute(beta, alpha)\ny = 2\n"
+    )
+
+
+STDLIB = '''def test_proxies_to_correct_method(method_name):
+    bl = BoundLogger(ReturnLogger(), [return_method_name], {})
+    assert method_name == getattr(bl, method_name)("event")
+
+
+def test_positional_args_proxied():
+    pass
+'''
+
+
+def test_an_edit_removing_a_blank_line_with_a_slip_in_search_is_applied() -> None:
+    # structlog: REPLACE (the block without its last blank line) stands inside the block
+    # SEARCH matched: that is not "already applied"
+    search = ('    bl = BoundLogger(ReturnLoggeu(), [return_method_name], {})\n'
+              '    assert method_name == getattr(bl, method_name)("event")\n\n')
+    replace = search.replace("ReturnLoggeu", "ReturnLogger")[:-1]
+    after = apply_edits("tests/test_stdlib.py", STDLIB, [(search, replace)])
+    assert after == STDLIB.replace('("event")\n\n\n', '("event")\n\n')

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ratchet.edits.context import _Ctx
 from ratchet.edits.match import _TAB_WIDTHS, _align, _Match, _widen
 from ratchet.edits.messages import _already_applied, _ambiguous, _conflict, _missing
-from ratchet.edits.reapply import _guard_reapply, adds_content, old_block_present
+from ratchet.edits.reapply import _guard_reapply, adds_content
 from ratchet.edits.splice import _splice
 from ratchet.edits.text import _indent, _model, _slip, _split
 from ratchet.edits.windows import _best_window, _fuzzy_windows, _Window
@@ -51,16 +51,16 @@ def _try_fuzzy(
     best = found[0]
     if best.window.score < FUZZY_THRESHOLD:
         return None
-    # "already applied" only when the block SEARCH stands for is really gone: REPLACE brings
-    # something new and stands, as it is, where SEARCH matched (a place that holds it), and
-    # no line the edit removes is there
+    # "already applied" only when the block SEARCH stands for is really gone: the place that
+    # holds SEARCH (up to its slips) is REPLACE, as it is, line for line, and REPLACE brings
+    # something new (a re-sent edit whose change is a slip's size). REPLACE merely inside
+    # that place is an edit that removes lines, still to be applied.
     for c in found:
         if (
-            r_hit is not None
+            r_hit == c.start
             and c.slips <= budget
-            and c.start <= r_hit < c.end
+            and c.end - c.start == len(r_lines)
             and adds_content(s_lines, r_lines)
-            and not old_block_present(s_lines, r_lines, lines[c.start : c.end])
         ):
             raise _already_applied(ctx, r_hit)
     close = [c.window.start for c in found[1:] if c.slips <= best.slips + 1

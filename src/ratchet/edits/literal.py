@@ -52,8 +52,24 @@ def _whole_line_hit(text: str, pos: int, needle: str) -> bool:
     return needle.endswith("\n") or end >= len(text) or text[end] == "\n"
 
 
+def _splits_a_word(text: str, pos: int, needle: str) -> bool:
+    """True if ``needle`` at ``pos`` starts or ends inside a word of ``text``."""
+    end = pos + len(needle)
+    return (pos > 0 and _is_word(text[pos - 1]) and _is_word(needle[0])) or (
+        end < len(text) and _is_word(needle[-1]) and _is_word(text[end])
+    )
+
+
+def _is_word(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
 def _exact(ctx: _Ctx, text: str, search: str, replace: str, min_line: int) -> str | None:
     hits = _exact_hits(text, search)
+    if "\n" in search.rstrip("\n"):
+        # a block of lines that starts or ends inside a word is a copy that lost a character
+        # there ("mport sys" for "import sys"), not the place it was copied from
+        hits = [h for h in hits if not _splits_a_word(text, h, search)]
     if not hits:
         return None
     if len(hits) > 1 and min_line:

@@ -6,9 +6,7 @@ from __future__ import annotations
 from ratchet.edits.context import _Ctx
 from ratchet.edits.match import _find_blank_tolerant, _find_rstrip, _find_shifted, _Match
 from ratchet.edits.messages import _already_applied
-from ratchet.edits.text import _canon, _code_lines, _exact_hits, _similarity, _slip, _split
-
-_OLD_LINE_MIN = 0.8  # a file line this close to a line the edit removes is that line
+from ratchet.edits.text import _canon, _code_lines, _exact_hits, _slip, _split
 
 
 def _guard_reapply_span(ctx: _Ctx, text: str, pos: int, end: int, replace: str) -> None:
@@ -73,18 +71,3 @@ def adds_content(s_lines: list[str], r_lines: list[str]) -> bool:
     the file already has, so finding it there says nothing about the edit being applied)."""
     have = set(_stripped(s_lines))
     return any(line not in have for line in _stripped(r_lines))
-
-
-def old_block_present(s_lines: list[str], r_lines: list[str], window: list[str]) -> bool:
-    """True if ``window`` (the file lines where SEARCH roughly matched) still holds a line the
-    edit removes or rewrites: a line close to it that is not, exactly, a line of REPLACE (an
-    applied edit leaves REPLACE's lines as they are). Then the edit is not applied yet,
-    whatever else of REPLACE is in the file (a typo in a removed line)."""
-    keep = set(_stripped(r_lines))
-    removed = [line for line in _stripped(s_lines) if line not in keep]
-    for w in _stripped(window):
-        if w in keep:
-            continue
-        if any(w == d or _similarity(w, d) >= _OLD_LINE_MIN for d in removed):
-            return True
-    return False
