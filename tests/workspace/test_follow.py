@@ -100,17 +100,30 @@ def test_nothing_carried_over_restarts_from_the_base(tmp_path: Path) -> None:
     assert got == follow.Followed(follow.RESTARTED, base, (), ("Change f1",))
 
 
+_TWO = "def add(a, b):\n    return a - b\n\n\ndef sub(a, b):\n    return a - b\n"
+_FIXED = _TWO.replace("a - b", "a + b", 1)
+
+
 @pytest.mark.parametrize(
-    ("old", "new", "expected"),
+    ("old", "new", "sides", "expected"),
     [
-        ("a\nb\nc\n", "a\nB\nc\n", [("a\nb\nc\n", "a\nB\nc\n")]),
+        ("a\nb\nc\n", "a\nB\nc\n", (2, 2), [("a\nb\nc\n", "a\nB\nc\n")]),
         ("".join(f"{i}\n" for i in range(10)), "".join(f"{i}\n" for i in range(10)).replace(
-            "1\n", "one\n").replace("8\n", "eight\n"),
+            "1\n", "one\n").replace("8\n", "eight\n"), (2, 2),
          [("0\n1\n2\n3\n", "0\none\n2\n3\n"), ("6\n7\n8\n9\n", "6\n7\neight\n9\n")]),
+        # context counts lines with code: the blank lines between two functions place nothing
+        (_TWO, _FIXED, (0, 1), [("    return a - b\n\n\ndef sub(a, b):\n",
+                                 "    return a + b\n\n\ndef sub(a, b):\n")]),
+        (_TWO, _FIXED, (1, 0), [("def add(a, b):\n    return a - b\n",
+                                 "def add(a, b):\n    return a + b\n")]),
+        # blocks whose context would overlap are one block
+        ("a\nb\nc\nd\n", "A\nb\nc\nD\n", (1, 1), [("a\nb\nc\nd\n", "A\nb\nc\nD\n")]),
     ],
 )
-def test_hunks_carry_context(old: str, new: str, expected: list[tuple[str, str]]) -> None:
-    assert follow.hunks(old, new) == expected
+def test_hunks_carry_context(
+    old: str, new: str, sides: tuple[int, int], expected: list[tuple[str, str]]
+) -> None:
+    assert follow.hunks(old, new, *sides) == expected
 
 
 def test_a_look_alike_block_elsewhere_is_never_taken_for_the_changed_one(tmp_path: Path) -> None:

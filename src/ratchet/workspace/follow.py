@@ -7,7 +7,8 @@ checkout are never touched):
 * **rebased**: every commit cherry-picks cleanly (git's three-way merge);
 * **rebuilt**: some do not; each commit is replayed instead as the SEARCH/REPLACE edits of its
   diff through the edit engine (which finds a block that moved, or whose neighbours changed:
-  git refuses a change next to a line the base changed). The replayed change must remove and
+  git refuses a change next to a line the base changed; where the base rewrote a neighbour,
+  the block is tried with context on the other side only). The replayed change must remove and
   add exactly the lines the commit did, so a line both sides changed is a conflict, never
   overwritten; a commit that no longer applies is dropped, the ones after it kept if theirs do;
 * **restarted**: none could be carried over; the branch starts again from the new base, and the
@@ -31,10 +32,12 @@ CURRENT = "current"  # the base has not moved: nothing to do
 REBASED = "rebased"
 REBUILT = "rebuilt"
 RESTARTED = "restarted"
-#: lines of context around each changed block of a rebuilt commit, most first. Never none: a
-#: bare changed line can match uniquely in the wrong place (another function's same line);
-#: with context the edit engine refuses a block it cannot place for certain
-CONTEXTS = (2, 1)
+#: lines of context (before, after) around each changed block of a rebuilt commit, most
+#: first; then context on one side only, where the base rewrote the lines on the other side
+#: beyond what the edit engine takes for a slip; none last. A block with little context can
+#: match uniquely in the wrong place (another function's same line): :func:`in_place` refuses
+#: a result that changes anything outside the windows the commit's own neighbours now occupy
+CONTEXTS = ((2, 2), (1, 1), (0, 2), (2, 0), (0, 1), (1, 0), (0, 0))
 
 
 @dataclass(frozen=True)
@@ -135,9 +138,9 @@ def _replay_file(root: Path, wt: Path, commit: str, status: str, path: str) -> N
     if current is None:
         raise EditError(f"{path} is gone from the base", "missing_file", path)
     refusal: EditError | None = None
-    for context in CONTEXTS:  # less context where the base changed the lines around a block
+    for before, after in CONTEXTS:  # less context where the base changed lines around a block
         try:
-            text = apply_edits(path, current, hunks(old, new, context))
+            text = apply_edits(path, current, hunks(old, new, before, after))
         except EditError as exc:
             refusal = refusal or exc
             continue
@@ -160,16 +163,50 @@ def _show(root: Path, commit: str, path: str) -> str:
     return git(root, "show", f"{commit}:{path}").stdout
 
 
-def hunks(old: str, new: str, context: int = CONTEXTS[0]) -> list[tuple[str, str]]:
-    """The change from ``old`` to ``new`` as (search, replace) blocks, each with ``context``
-    unchanged lines around it, in file order."""
+def hunks(old: str, new: str, before: int = 2, after: int | None = None
+          ) -> list[tuple[str, str]]:  # fmt: skip
+    """The change from ``old`` to ``new`` as (search, replace) blocks, each with ``before``
+    unchanged lines with code above it and ``after`` (default: as many) below, with the blank
+    lines among them (blank lines alone place nothing: two functions end alike), in file
+    order; blocks closer than that share their context and never overlap."""
+    after = before if after is None else after
     a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
-    out = []
-    for group in difflib.SequenceMatcher(None, a, b, autojunk=False).get_grouped_opcodes(context):
-        i1, i2 = group[0][1], group[-1][2]
-        j1, j2 = group[0][3], group[-1][4]
-        out.append(("".join(a[i1:i2]), "".join(b[j1:j2])))
+    codes = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    changes = [op for op in codes if op[0] != "equal"]
+    out: list[tuple[str, str]] = []
+    last = 0  # where the previous block ended in ``a``
+    k = 0
+    while k < len(changes):
+        first = k
+        while k + 1 < len(changes) and _reach(a, changes[k][2], after) >= _back(
+                a, changes[k + 1][1], before, 0):  # fmt: skip
+            k += 1  # the next change starts within this one's context: one block
+        i1, i2 = changes[first][1], changes[k][2]
+        lo = _back(a, i1, before, last)
+        hi = _reach(a, i2, after) if k + 1 == len(changes) else min(
+            _reach(a, i2, after), changes[k + 1][1])
+        j1, j2 = changes[first][3] - (i1 - lo), changes[k][4] + (hi - i2)
+        out.append(("".join(a[lo:hi]), "".join(b[j1:j2])))
+        last, k = hi, k + 1
     return out
+
+
+def _back(lines: list[str], i: int, count: int, floor: int) -> int:
+    """The index ``count`` lines with code above ``i`` (not below ``floor``)."""
+    seen = 0
+    while i > floor and seen < count:
+        i -= 1
+        seen += bool(lines[i].strip())
+    return i
+
+
+def _reach(lines: list[str], i: int, count: int) -> int:
+    """The index just past ``count`` lines with code from ``i`` on."""
+    seen = 0
+    while i < len(lines) and seen < count:
+        seen += bool(lines[i].strip())
+        i += 1
+    return i
 
 
 def changed_lines(old: str, new: str) -> tuple[list[str], list[str]]:
