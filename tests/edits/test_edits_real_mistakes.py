@@ -653,3 +653,34 @@ def test_an_edit_removing_a_blank_line_with_a_slip_in_search_is_applied() -> Non
     replace = search.replace("ReturnLoggeu", "ReturnLogger")[:-1]
     after = apply_edits("tests/test_stdlib.py", STDLIB, [(search, replace)])
     assert after == STDLIB.replace('("event")\n\n\n', '("event")\n\n')
+
+
+JSON = '''def dumps(obj, app=None, **kwargs):
+    """Serialize data as JSON.
+
+    :param app: App instance to use to configure the JSON encoder.
+    :param kwargs: Extra arguments passed to :func:`json.dumps`.
+    """
+
+
+def loads(s, app=None, **kwargs):
+    """Deserialize data as JSON.
+
+    :param app: App instance to use to configure the JSON decoder.
+    :param kwargs: Extra arguments passed to :func:`json.dumps`.
+    """
+'''
+
+
+def test_a_resent_edit_is_not_applied_to_a_sibling_one_character_away() -> None:
+    # flask: the edit fixes loads()' docstring; sent again, dumps()' docstring holds its
+    # SEARCH up to one character ("encoder"), while REPLACE stands, as it is, in loads()
+    search = ("    :param app: App instance to use to configure the JSON decoder.\n"
+              "    :param kwargs: Extra arguments passed to :func:`json.dumps`.\n")
+    replace = search.replace("json.dumps", "json.loads")
+    once = apply_edits("flask/json.py", JSON, [(search, replace)])
+    assert once == JSON[: JSON.rindex("json.dumps")] + "json.loads`.\n    \"\"\"\n"
+    with pytest.raises(EditError) as err:
+        apply_edits("flask/json.py", once, [(search, replace)])
+    assert err.value.category == "already_applied"
+    assert "near line 12" in str(err.value)

@@ -55,14 +55,14 @@ def _try_fuzzy(
     # holds SEARCH (up to its slips) is REPLACE, as it is, line for line, and REPLACE brings
     # something new (a re-sent edit whose change is a slip's size). REPLACE merely inside
     # that place is an edit that removes lines, still to be applied.
+    adds = adds_content(s_lines, r_lines)
     for c in found:
-        if (
-            r_hit == c.start
-            and c.slips <= budget
-            and c.end - c.start == len(r_lines)
-            and adds_content(s_lines, r_lines)
-        ):
+        if r_hit == c.start and c.slips <= budget and c.end - c.start == len(r_lines) and adds:
             raise _already_applied(ctx, r_hit)
+    # SEARCH is only here with a slip, and REPLACE, which brings new lines, stands as it is
+    # elsewhere: most likely the edit was applied there, and this is a sibling block
+    if r_hit is not None and adds and not best.start <= r_hit < best.end:
+        raise _already_applied(ctx, r_hit)
     close = [c.window.start for c in found[1:] if c.slips <= best.slips + 1
              and c.window.score >= best.window.score - FUZZY_MARGIN]
     if close:
