@@ -23,6 +23,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ratchet.core.outcome import Judged
 from ratchet.errors import ConfigError
 
 PROPOSAL, EVALUATION, BUNDLE = "proposal.json", "evaluation.json", "repo.bundle"
@@ -65,7 +66,7 @@ class EvaluationFile(_Strict):
     schema_: Literal[1] = Field(alias="schema")
     proposal_sha256: str = Field(pattern=_HASH)
     patch_sha256: str = Field(pattern=_HASH)
-    outcome: Literal["improved", "unchanged", "regressed", "broken"]
+    outcome: Judged
     score_before: int = Field(ge=0, le=100)
     score_after: int = Field(ge=0, le=100)
     reason: str = Field(max_length=4000)

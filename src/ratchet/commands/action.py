@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ratchet.config import DEFAULT_TRIGGER, RepoConfig, Settings, check_task_key
 from ratchet.core import keys, publish, steering
 from ratchet.core.iteration import Result
+from ratchet.core.outcome import NoAttempt, Phase
 from ratchet.environment import Environment
 from ratchet.errors import ConfigError, RatchetError
 from ratchet.github.env import ActionEnv
@@ -192,7 +193,7 @@ class Action:
         if intent.comment_id is not None:
             self._reply(intent, msg)
         print(f"ratchet: {msg}")
-        self.outputs["outcome"] = "paused"
+        self.outputs["outcome"] = NoAttempt.PAUSED
         return 0
 
     def _reply(self, intent: Intent, text: str) -> None:
@@ -325,7 +326,7 @@ class Action:
 
         status = self.status
         assert status is not None
-        status.post(phase="recall", result=None)
+        status.phase(Phase.RECALL)
         prepared = self._prepare_branch(intent, key, base)
         if prepared is None:
             return 0

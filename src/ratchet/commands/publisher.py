@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ratchet.config import Settings
 from ratchet.core import keys, money, publish, rounds, task_report
 from ratchet.core.iteration import Result
+from ratchet.core.outcome import Phase
 from ratchet.errors import RatchetError
 from ratchet.records import MemoryRecord
 
@@ -49,7 +50,7 @@ class Publisher:
         self.results.append(result)
         self._pr_is_current = False
         if result.commit:
-            status.post(phase="publish", result=None)
+            status.phase(Phase.PUBLISH)
             self._push(result)
             self.lease = result.commit
             self._upsert_pr(result)

@@ -11,7 +11,7 @@ from ratchet.commands.wiring import make_driver, make_model_factory, open_memory
 from ratchet.config import Settings
 from ratchet.core import rounds
 from ratchet.core.iteration import Result
-from ratchet.core.outcome import is_kept
+from ratchet.core.outcome import Outcome, is_kept
 from ratchet.environment import Environment
 from ratchet.errors import ConfigError
 from ratchet.progress import Reporter
@@ -108,7 +108,7 @@ def print_summary(reporter: Reporter, r: Result) -> None:
         score = ""
     if r.attempt:
         title = r.title or (
-            "(no change proposed)" if r.outcome == "no_change" else "(no usable proposal)"
+            "(no change proposed)" if r.outcome == Outcome.NO_CHANGE else "(no usable proposal)"
         )
         lines = [f"attempt {r.attempt}: {title}"]
     else:

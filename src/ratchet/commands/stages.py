@@ -22,7 +22,7 @@ from ratchet import split
 from ratchet.config import Settings
 from ratchet.core import iteration, keys, money
 from ratchet.core.iteration import Result
-from ratchet.core.outcome import KEPT
+from ratchet.core.outcome import KEPT, Outcome
 from ratchet.environment import Environment
 from ratchet.errors import ConfigError
 from ratchet.evaluate.report import FAILED, SuiteRun
@@ -243,8 +243,8 @@ def _unevaluated(host: Action, key: str, proposal: split.ProposalFile, store: An
     cancelled): the attempt is recorded as an error, nothing is published."""
     branch = keys.branch_of(key)
     detail = "the evaluate job produced no evaluation (see its log); nothing was published"
-    rec = _record(host, store, key, proposal, "error", detail)
-    return Result(task=key, branch=branch, attempt=rec.attempt, outcome="error",
+    rec = _record(host, store, key, proposal, Outcome.ERROR, detail)
+    return Result(task=key, branch=branch, attempt=rec.attempt, outcome=Outcome.ERROR,
                   title=rec.title, detail=detail, usage=Usage(proposal.tokens_in,
                   proposal.tokens_out), records=(rec,), cost_usd=proposal.cost_usd)  # fmt: skip
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ratchet.core import flaky, money, steering
-from ratchet.core.outcome import FAILED, KEPT, Outcome
+from ratchet.core.outcome import FAILED, KEPT, NoAttempt, Outcome
 from ratchet.evaluate.report import SuiteRun, Verdict
 from ratchet.model.prompt import MAX_NOTE, MAX_OUTPUT, MAX_TASK, PROMPT_BUDGET, SYSTEM
 from ratchet.records import MemoryRecord
@@ -23,11 +23,6 @@ from ratchet.types import Usage
 #: proposal rounds per iteration: the first ask, plus one after a repeat or an unusable edit
 #: (asking to see code does not use a round up)
 ROUNDS = 2
-#: the outcome of an iteration that made no attempt (or stopped before a model call) because a
-#: budget is used up
-BUDGET = "budget"
-#: the outcome of an iteration that did nothing because the task is paused (``/agent stop``)
-PAUSED = "paused"
 
 
 @dataclass(frozen=True)
@@ -71,14 +66,15 @@ def result_of(
     failing_left: int | None = None,
 ) -> Result:
     """The iteration's result: outcome, attempt, scores and detail are the last record's,
-    unless it ``stopped`` before a model call (a budget): then the outcome is BUDGET."""
+    unless it ``stopped`` before a model call (a budget): then the outcome is
+    ``NoAttempt.BUDGET``."""
     last = records[-1] if records else None
     u = usage or Usage()
     return Result(
         task=task,
         branch=branch,
         attempt=last.attempt if last else 0,
-        outcome=BUDGET if stopped else (last.outcome if last else ""),
+        outcome=NoAttempt.BUDGET if stopped else (last.outcome if last else ""),
         score_before=last.score_before if last else score_before,
         score_after=last.score_after if last else None,
         detail=stopped or (last.detail if last else ""),
@@ -102,7 +98,7 @@ def result_of(
 class Stop:
     """No attempt this time: the task is paused, or a budget is used up."""
 
-    outcome: str  # PAUSED | BUDGET
+    outcome: NoAttempt
     detail: str
 
 
@@ -125,13 +121,13 @@ def plan(
     if state.paused:
         by = f" by {state.paused_by}" if state.paused_by else ""
         return Stop(
-            PAUSED,
+            NoAttempt.PAUSED,
             f"task {task_key} is paused{by}; resume it to continue (`ratchet resume --task "
             f"{task_key}`, or the resume command in a comment)",
         )
     reason = money.exhausted(money.spent(history), limits, rate, task_key)
     if reason is not None:
-        return Stop(BUDGET, reason)
+        return Stop(NoAttempt.BUDGET, reason)
     number = max((r.attempt for r in history), default=0) + 1
     hinted = {f for r in steering.in_force(history) for f in r.files}
     return Go(number, tuple(sorted(hinted)))

@@ -8,6 +8,7 @@ the place it is written, not a silent mismatch later.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 
 class Outcome(StrEnum):
@@ -26,12 +27,25 @@ class Outcome(StrEnum):
     REJECTED = "rejected"
 
 
+#: the outcomes a comparison of test runs gives (``ratchet.evaluate.verdict.judge``), spelt as a
+#: ``Literal`` for pydantic and mypy (the evaluation artifact holds one of them)
+Judged = Literal["improved", "unchanged", "regressed", "broken"]
+
 #: outcomes that left a commit on the task branch
 KEPT = frozenset({Outcome.IMPROVED, Outcome.UNCHANGED})
 #: outcomes whose patch must never be proposed again
 FAILED = frozenset({Outcome.REGRESSED, Outcome.BROKEN, Outcome.REJECTED})
 #: outcomes that say "do not propose this step again" to a planner (failed, or unusable)
 SKIP = FAILED | {Outcome.REPEAT, Outcome.INVALID}
+
+
+class NoAttempt(StrEnum):
+    """What an iteration that tried nothing came to: the run's outcome (its result, the status
+    comment, the summary), never an attempt's, so no memory record carries one and they are not
+    :class:`Outcome` members (``ratchet.records.OUTCOMES`` is ``tuple(Outcome)``)."""
+
+    BUDGET = "budget"  # a budget of the task is used up (or ran out before a model call)
+    PAUSED = "paused"  # the task is paused (``/agent stop``)
 
 
 class Phase(StrEnum):

@@ -48,6 +48,7 @@ from ratchet.core.markdown import (
     quote,
     url_link,
 )
+from ratchet.core.outcome import NoAttempt, Outcome, Phase
 from ratchet.core.steering import command_base, command_lines
 from ratchet.records import MemoryRecord, sort_key
 
@@ -81,44 +82,46 @@ class ResultView(TypedDict, total=False):
 
 #: outcome → (emoji, word)
 OUTCOME_LABELS: dict[str, tuple[str, str]] = {
-    "improved": ("✅", "improved"),
-    "unchanged": ("➖", "unchanged"),
-    "regressed": ("🔻", "regressed"),
-    "broken": ("💥", "broken"),
-    "repeat": ("🔁", "repeat"),
-    "invalid": ("⚠️", "invalid"),
-    "no_change": ("💤", "no change"),
-    "error": ("❌", "error"),
-    "accepted": ("🎉", "accepted"),
-    "rejected": ("🚫", "rejected"),
-    "budget": ("💰", "budget used up"),
-    "paused": ("⏸️", "paused"),
+    Outcome.IMPROVED: ("✅", "improved"),
+    Outcome.UNCHANGED: ("➖", "unchanged"),
+    Outcome.REGRESSED: ("🔻", "regressed"),
+    Outcome.BROKEN: ("💥", "broken"),
+    Outcome.REPEAT: ("🔁", "repeat"),
+    Outcome.INVALID: ("⚠️", "invalid"),
+    Outcome.NO_CHANGE: ("💤", "no change"),
+    Outcome.ERROR: ("❌", "error"),
+    Outcome.ACCEPTED: ("🎉", "accepted"),
+    Outcome.REJECTED: ("🚫", "rejected"),
+    NoAttempt.BUDGET: ("💰", "budget used up"),
+    NoAttempt.PAUSED: ("⏸️", "paused"),
 }
 
 #: outcome → what it means for the branch, in one clause
 OUTCOME_MEANING: dict[str, str] = {
-    "improved": "the tests improved, so the change was kept",
-    "unchanged": "no test got worse, so the change was kept",
-    "regressed": "a test that passed before now fails, so the change was discarded",
-    "broken": "the test suite could not run with the change, so it was discarded",
-    "repeat": "the same change failed before, so it was not tried again",
-    "invalid": "the proposed edits could not be applied safely",
-    "no_change": "the model proposed no change",
-    "error": "the attempt failed before it could be evaluated",
-    "accepted": "the pull request was merged",
-    "rejected": "the pull request was closed without merging",
-    "budget": "a budget of the task is used up, so no change was tried",
-    "paused": "the task is paused, so nothing was tried",
+    Outcome.IMPROVED: "the tests improved, so the change was kept",
+    Outcome.UNCHANGED: "no test got worse, so the change was kept",
+    Outcome.REGRESSED: "a test that passed before now fails, so the change was discarded",
+    Outcome.BROKEN: "the test suite could not run with the change, so it was discarded",
+    Outcome.REPEAT: "the same change failed before, so it was not tried again",
+    Outcome.INVALID: "the proposed edits could not be applied safely",
+    Outcome.NO_CHANGE: "the model proposed no change",
+    Outcome.ERROR: "the attempt failed before it could be evaluated",
+    Outcome.ACCEPTED: "the pull request was merged",
+    Outcome.REJECTED: "the pull request was closed without merging",
+    NoAttempt.BUDGET: "a budget of the task is used up, so no change was tried",
+    NoAttempt.PAUSED: "the task is paused, so nothing was tried",
 }
 
 #: the phases shown in the running status comment: (key, label)
-PHASES: tuple[tuple[str, str], ...] = (
-    ("recall", "recalling earlier attempts"),
-    ("propose", "asking {model}"),
-    ("test", "testing"),
-    ("publish", "publishing"),
+PHASES: tuple[tuple[Phase, str], ...] = (
+    (Phase.RECALL, "recalling earlier attempts"),
+    (Phase.PROPOSE, "asking {model}"),
+    (Phase.TEST, "testing"),
+    (Phase.PUBLISH, "publishing"),
 )
-_PHASE_ALIASES = {"evaluate": "test", "testing": "test", "model": "propose", "recalling": "recall"}
+_PHASE_ALIASES = {
+    "evaluate": Phase.TEST, "testing": Phase.TEST, "model": Phase.PROPOSE, "recalling": Phase.RECALL
+}
 
 def _redactor(redact: Redact | None) -> Redact:
     """The caller's redactor (which knows the run's secrets), or one that masks token shapes."""
@@ -343,7 +346,7 @@ def _phase_index(phase: str) -> int:
     for i, (k, _) in enumerate(PHASES):
         if k == key:
             return i
-    raise ValueError(f"unknown phase {phase!r}; expected one of {[k for k, _ in PHASES]}")
+    raise ValueError(f"unknown phase {phase!r}; expected one of {[str(k) for k, _ in PHASES]}")
 
 
 def _running(task_key: str, phase: str | None, model: str, redact: Redact) -> list[str]:

@@ -22,15 +22,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ratchet.core.iteration import BUDGET, PAUSED
-from ratchet.core.outcome import KEPT, Outcome
+from ratchet.core.outcome import KEPT, NoAttempt, Outcome
 
 #: seconds kept free after the estimated next iteration, before ``max_minutes`` is reached
 MARGIN_SECONDS = 30.0
 #: the estimate is the slowest iteration so far times this
 SLACK = 1.25
-#: outcomes after which another attempt in the same run would not help
-_FINAL = frozenset({Outcome.NO_CHANGE, Outcome.ERROR, BUDGET, PAUSED})
+#: outcomes after which another attempt in the same run would not help, and why
+_FINAL: dict[str, str] = {
+    Outcome.NO_CHANGE: "the model proposed no further change",
+    Outcome.ERROR: "the last attempt failed before it could be judged",
+    NoAttempt.BUDGET: "a budget of the task is used up",
+    NoAttempt.PAUSED: "the task is paused",
+}
 
 
 @dataclass(frozen=True)
@@ -62,12 +66,7 @@ def stop_reason(done: Sequence[Done], elapsed: float, limits: RunLimits) -> str 
     if n >= limits.iterations:
         return f"{n} of {limits.iterations} iteration(s) made (raise `iterations` for more per run)"
     if last.outcome in _FINAL:
-        return {
-            Outcome.NO_CHANGE: "the model proposed no further change",
-            Outcome.ERROR: "the last attempt failed before it could be judged",
-            BUDGET: "a budget of the task is used up",
-            PAUSED: "the task is paused",
-        }[last.outcome]
+        return _FINAL[last.outcome]
     if last.outcome in KEPT and last.failing_left == 0:
         return "the test suite is green"
     if len(done) >= 2 and all(d.failing_left is None and d.outcome not in KEPT

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ratchet.core.outcome import is_kept
+from ratchet.core.outcome import Outcome, is_kept
 
 #: per-test status values
 PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
@@ -61,7 +61,7 @@ class SuiteRun:
 
 @dataclass(frozen=True)
 class Verdict:
-    outcome: str  # "improved" | "unchanged" | "regressed" | "broken"
+    outcome: Outcome  # IMPROVED, UNCHANGED, REGRESSED or BROKEN (``Judged``)
     score_before: int
     score_after: int
     fixed: tuple[str, ...] = ()

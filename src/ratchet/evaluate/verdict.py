@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from ratchet.core.outcome import Outcome
 from ratchet.evaluate.report import ERROR, FAILED, PASSED, SKIPPED, SuiteRun, Verdict
 
 _STATUS_WORDS = {
@@ -232,18 +233,18 @@ def judge(
             reason = f"the test suite {what} with the change (it ran before)"
         else:
             reason = f"the test suite {what} with the change, and it did not run before either"
-        return Verdict("broken", before, 0, reason=reason, evidence=cand.evidence)
+        return Verdict(Outcome.BROKEN, before, 0, reason=reason, evidence=cand.evidence)
 
     after_tests = _failed_after_the_tests(base, cand)
     if after_tests:
-        return Verdict("broken", before, 0, reason=after_tests, evidence=cand.evidence)
+        return Verdict(Outcome.BROKEN, before, 0, reason=after_tests, evidence=cand.evidence)
 
     if _has_tests(base) and not _has_tests(cand):
         reason = (
             f"the test runner reported no test results with the change ({_describe(cand)}); "
             f"it reported {len(base.tests)} before"
         )
-        return Verdict("broken", before, 0, reason=reason, evidence=base.evidence)
+        return Verdict(Outcome.BROKEN, before, 0, reason=reason, evidence=base.evidence)
 
     new_tests = tuple(sorted(set(cand.tests) - set(base.tests))) if _has_tests(cand) else ()
 
@@ -255,15 +256,15 @@ def judge(
             reason = f"{_plural(len(regressed), 'regression')}: {_names(regressed)}"
             if fixed:
                 reason += f" (fixed {len(fixed)})"
-            outcome = "regressed"
+            outcome = Outcome.REGRESSED
         elif fixed:
             reason = f"fixed {_plural(len(fixed), 'test')}, no regressions"
-            outcome = "improved"
+            outcome = Outcome.IMPROVED
         elif not base.ok:
-            outcome = "improved" if after > 0 else "unchanged"
+            outcome = Outcome.IMPROVED if after > 0 else Outcome.UNCHANGED
             reason = f"the suite ran again ({_describe(cand)}); it {base.status} before"
         else:
-            outcome = "unchanged"
+            outcome = Outcome.UNCHANGED
             reason = f"no change in test results ({_describe(cand)})"
         return Verdict(
             outcome, before, after, fixed, regressed, flaky, new_tests, reason + flaky_note,
@@ -274,7 +275,7 @@ def judge(
         after = max(after, suite_score(rerun))
 
     if not base.ok:
-        outcome = "improved" if after > 0 else "unchanged"
+        outcome = Outcome.IMPROVED if after > 0 else Outcome.UNCHANGED
         reason = f"the suite ran again ({_describe(cand)}); it {base.status} before"
         return Verdict(outcome, before, after, new_tests=new_tests, reason=reason,
                        evidence=cand.evidence)
@@ -288,13 +289,13 @@ def judge(
                 fixes, regressions = r_fixes, 0
                 note = "; a count drop did not reproduce on the rerun (flaky)"
         if regressions:
-            outcome = "regressed"
+            outcome = Outcome.REGRESSED
             reason = f"fewer tests pass: {_describe(base)} before, {_describe(cand)} after"
         elif fixes:
-            outcome = "improved"
+            outcome = Outcome.IMPROVED
             reason = f"fixed {_plural(fixes, 'test')}, no regressions"
         else:
-            outcome = "unchanged"
+            outcome = Outcome.UNCHANGED
             reason = f"no change in test counts ({_describe(cand)})"
         return Verdict(outcome, before, after, new_tests=new_tests,
                        reason=reason + note + _BY_COUNTS, evidence="counts only")
@@ -303,24 +304,24 @@ def judge(
     if b_ok and not c_ok:
         if full_rerun and rerun is not None and rerun.exit_code == 0:
             return Verdict(
-                "unchanged", before, after,
+                Outcome.UNCHANGED, before, after,
                 reason="tests failed once but passed on the rerun (flaky); exit 0" + _BY_EXIT,
                 evidence="exit code only",
             )
         return Verdict(
-            "regressed", before, after,
+            Outcome.REGRESSED, before, after,
             reason=f"the test command now fails (exit {cand.exit_code}; it exited 0 before)"
             + _BY_EXIT,
             evidence="exit code only",
         )
     if c_ok and not b_ok:
         return Verdict(
-            "improved", before, after,
+            Outcome.IMPROVED, before, after,
             reason=f"the test command now passes (exit 0; it exited {base.exit_code} before)"
             + _BY_EXIT,
             evidence="exit code only",
         )
-    return Verdict("unchanged", before, after,
+    return Verdict(Outcome.UNCHANGED, before, after,
                    reason=f"same exit code ({cand.exit_code})" + _BY_EXIT,
                    evidence="exit code only")
 
@@ -354,4 +355,4 @@ def needs_rerun(base: SuiteRun, cand: SuiteRun) -> bool:
         return False
     if changed_tests(base, cand):
         return True
-    return judge(base, cand).outcome == "regressed"
+    return judge(base, cand).outcome == Outcome.REGRESSED

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ratchet.core import keys
-from ratchet.core.outcome import KEPT
+from ratchet.core.outcome import KEPT, Outcome
 from ratchet.intent import Intent
 from ratchet.records import MemoryRecord
 from ratchet.sanitize import clean_user_text
@@ -47,13 +47,13 @@ def closed_records(
 ) -> list[MemoryRecord]:
     """The outcome record of a closed pull request, plus one rejected record per kept change
     when it was closed without merging."""
-    outcome = "accepted" if intent.merged else "rejected"
+    outcome = Outcome.ACCEPTED if intent.merged else Outcome.REJECTED
     # only the changes of this pull request: those kept since the previous one was closed
     # (its branch was deleted then, so later work started again from the base branch)
     closed_before = [
         r.created_at
         for r in history
-        if r.kind == "outcome" and r.outcome in ("accepted", "rejected")
+        if r.kind == "outcome" and r.outcome in (Outcome.ACCEPTED, Outcome.REJECTED)
     ]
     since = max(closed_before, default="")
     kept = [
@@ -79,7 +79,7 @@ def closed_records(
             MemoryRecord(
                 kind="outcome",
                 task=key,
-                outcome="rejected",
+                outcome=Outcome.REJECTED,
                 attempt=r.attempt,
                 title=r.title,
                 patch_sha256=r.patch_sha256,

@@ -13,12 +13,12 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ratchet.core.outcome import KEPT
+from ratchet.core.outcome import KEPT, SKIP
 from ratchet.records import MemoryRecord, sort_key
 from ratchet.sanitize import cap, one_line
 
 #: outcomes that name an idea the model must not propose again
-FAILED_IDEA_OUTCOMES = frozenset({"regressed", "broken", "repeat", "invalid", "rejected"})
+FAILED_IDEA_OUTCOMES = SKIP
 
 MAX_DETAIL = 5  # newest attempts shown in detail
 MIN_DETAIL_FIRST = 3  # detail this many before spending room on one-liners

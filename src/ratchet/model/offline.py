@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ratchet.core.outcome import KEPT, SKIP
+from ratchet.core.outcome import KEPT, SKIP, Outcome
 from ratchet.errors import ConfigError
 from ratchet.records import MemoryRecord
 from ratchet.types import Completion, Edit, Message, Usage
@@ -139,7 +139,7 @@ class MemoryView:
                 kept.add(title)
             elif record.outcome in SKIP:
                 failed.setdefault(title, record.outcome)
-            elif record.outcome == "error":
+            elif record.outcome == Outcome.ERROR:
                 errors[title] = errors.get(title, 0) + 1
         return cls(frozenset(kept), failed, errors)
 
