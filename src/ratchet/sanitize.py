@@ -87,6 +87,19 @@ def cap(text: str, limit: int) -> str:
         removed = len(text) - keep
 
 
+def clip(text: str, limit: int, *, rstrip: bool = True) -> str:
+    """Return ``text`` when it fits in ``limit`` characters, else its first ``limit - 1``
+    characters (trailing whitespace removed unless ``rstrip`` is False) and ``…``: never
+    longer than ``limit`` (``""`` for a ``limit`` of 0 or less). The one rule for cutting a
+    line or a title short with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    if limit <= 0:
+        return ""
+    head = text[: limit - 1]
+    return (head.rstrip() if rstrip else head) + "…"
+
+
 def clean_user_text(text: str, limit: int) -> str:
     """Return ``text`` with HTML comments, zero-width/bidi characters, ANSI escapes and control
     characters (except ``\\n`` and ``\\t``) removed, capped at ``limit`` characters with a
@@ -106,12 +119,7 @@ def one_line(text: str, limit: int) -> str:
     spaces, and cut to ``limit`` characters with a trailing ``…``."""
     limit = max(limit, 0)
     text = clean_user_text(text[: 8 * limit + 1024], 8 * limit + 1024)
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    if limit == 0:
-        return ""
-    return text[: limit - 1].rstrip() + "…"
+    return clip(" ".join(text.split()), limit)
 
 
 def _longest_run(text: str, char: str) -> int:

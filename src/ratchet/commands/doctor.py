@@ -210,6 +210,8 @@ def _explain_evaluation(d: Doctor, repo: git.Repo, s: Settings) -> None:
 
 
 def _short(text: str, limit: int = 60) -> str:
+    # not sanitize.clip: keeps ``limit`` characters and puts the ellipsis after them (61 in
+    # all), which clip (never longer than its limit) cannot say; kept as doctor prints it
     return text if len(text) <= limit else text[:limit] + "…"
 
 

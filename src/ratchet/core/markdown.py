@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from ratchet.sanitize import quote_block, strip_invisible
+from ratchet.sanitize import clip, quote_block, strip_invisible
 
 Redact = Callable[[str], str]
 
@@ -44,10 +44,6 @@ def escape_segment(text: str) -> str:
         pos = m.end()
     out.append(escape_plain(text[pos:]))
     return "".join(out)
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: max(limit - 1, 0)].rstrip() + "…"
 
 
 def inline(text: str, redact: Redact, limit: int = _TITLE_LIMIT) -> str:

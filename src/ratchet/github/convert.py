@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ratchet.github.models import CommentInfo, PullInfo
+from ratchet.sanitize import clip
 
 if TYPE_CHECKING:
     from github.IssueComment import IssueComment
@@ -100,5 +101,6 @@ def cap_body(text: str, limit: int) -> str:
 
 
 def cap_title(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= TITLE_LIMIT else text[: TITLE_LIMIT - 1] + "…"
+    # rstrip=False: a space before the ellipsis stays, as pull request titles always had it
+    # (clipping it now would retitle the existing pull requests of long-titled tasks)
+    return clip(" ".join(text.split()), TITLE_LIMIT, rstrip=False)

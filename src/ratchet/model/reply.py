@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ratchet.errors import ModelReplyError
+from ratchet.sanitize import clip
 from ratchet.types import Edit, Need, NoChange, Proposal
 
 MAX_REPLY_BYTES = 1_000_000
@@ -197,8 +198,7 @@ def validate_reply(value: dict[str, Any]) -> Proposal | NoChange | Need:
     title = " ".join(title.split())
     if not title:
         raise ModelReplyError('"title" must not be empty', hint=_HINT)
-    if len(title) > MAX_TITLE_CHARS:
-        title = title[: MAX_TITLE_CHARS - 1].rstrip() + "…"
+    title = clip(title, MAX_TITLE_CHARS)
     rationale = _required_string(value, "rationale").strip()
     if "edits" not in value:
         raise ModelReplyError(

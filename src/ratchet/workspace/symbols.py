@@ -101,8 +101,8 @@ class SymbolMap:
             if not symbols:
                 continue
             line = f"{path}: {_file_outline(symbols)}"
-            if len(line) > 400:
-                line = line[:397] + "…"
+            if len(line) > 400:  # not sanitize.clip: 397 characters and "…" (398, not 400),
+                line = line[:397] + "…"  # as the outlines in prompts have always been cut
             if size + len(line) + 1 > limit:
                 break
             lines.append(line)
@@ -118,6 +118,7 @@ def _signature(kind: str, rest: str) -> str:
     if not args:
         return ""
     text = args.group(1)
+    # not sanitize.clip: the ellipsis goes inside the parentheses, so the signature stays closed
     return text if len(text) <= 60 else text[:57] + "…)"
 
 
