@@ -122,18 +122,27 @@ def one_line(text: str, limit: int) -> str:
     return clip(" ".join(text.split()), limit)
 
 
-def _longest_run(text: str, char: str) -> int:
+def longest_run(text: str, char: str = "`") -> int:
+    """The length of the longest run of ``char`` in ``text`` (0 when there is none): a code
+    span or fence around ``text`` is made of one more backtick than this, so ``text`` cannot
+    close it."""
     longest = 0
     for m in re.finditer(re.escape(char) + "+", text):
         longest = max(longest, m.end() - m.start())
     return longest
 
 
+def fence_for(text: str) -> str:
+    """The code fence :func:`quote_block` puts around ``text``: a backtick run longer than any
+    backtick run inside, at least three."""
+    return "`" * max(3, longest_run(text) + 1)
+
+
 def quote_block(text: str, info: str = "") -> str:
     """Return ``text`` inside a Markdown code fence that the text cannot close: the fence is
     a backtick run longer than any backtick run inside (at least three). ``info`` is an
     optional info string (e.g. a language), reduced to one safe word."""
-    fence = "`" * max(3, _longest_run(text, "`") + 1)
+    fence = fence_for(text)
     info = re.sub(r"[^A-Za-z0-9_+.-]", "", info)[:20]
     body = text if text.endswith("\n") or not text else text + "\n"
     return f"{fence}{info}\n{body}{fence}"

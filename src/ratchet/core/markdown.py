@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from ratchet.sanitize import clip, quote_block, strip_invisible
+from ratchet.sanitize import clip, longest_run, quote_block, strip_invisible
 
 Redact = Callable[[str], str]
 
@@ -65,8 +65,7 @@ def quote(text: str, redact: Redact, limit: int = _TASK_LIMIT) -> str:
 def code(text: str, redact: Redact, limit: int = 200) -> str:
     """Return ``text`` as an inline code span it cannot close (one line, redacted)."""
     text = clip(" ".join(redact(strip_invisible(text)).split()), limit)
-    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
-    ticks = "`" * (longest + 1)
+    ticks = "`" * (longest_run(text) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") or not text else ""
     return f"{ticks}{pad}{text}{pad}{ticks}"
 

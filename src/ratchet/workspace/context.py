@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ratchet.sanitize import cap, quote_block
+from ratchet.sanitize import cap, fence_for, quote_block
 from ratchet.workspace import namesakes
 from ratchet.workspace import regions as regions_mod
 from ratchet.workspace.evidence import (
@@ -385,8 +385,9 @@ def _code_words(text: str) -> set[str]:
 
 
 def _fence_len(text: str) -> int:
-    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
-    return max(3, longest + 1) + 10
+    """The length of one fence ``quote_block`` puts around ``text``, plus room for its info
+    string and newline."""
+    return len(fence_for(text)) + 10
 
 
 def _fill(
