@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ratchet.config import Settings
-from ratchet.core import flaky, steering, task_report
+from ratchet.core import flaky, keys, steering, task_report
 from ratchet.core.steering import Command, Refusal
 from ratchet.environment import Environment
 from ratchet.errors import ConfigError
@@ -101,7 +101,7 @@ class Steerer:
             task=self.key,
             actor=actor,
             run_id=self.run_id,
-            branch=f"ratchet/{self.key}",
+            branch=keys.branch_of(self.key),
             detail=self.redact(f"{what} at the request of {actor}"),
             **fields,  # type: ignore[arg-type]
         )

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ratchet.core import keys
 from ratchet.errors import GitError
 from ratchet.workspace import gitcmd
 
@@ -82,7 +83,7 @@ def resolve_base_branch(repo: git.Repo, configured: str | None) -> str:
         pass
     candidates += ["main", "master"]
     for name in candidates:
-        if name.startswith("ratchet/"):
+        if name.startswith(keys.PREFIX):  # Ratchet's own branches (tasks, ledger) are no base
             continue
         if branch_exists(repo, name):
             return name
