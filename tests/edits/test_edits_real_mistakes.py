@@ -684,3 +684,122 @@ def test_a_resent_edit_is_not_applied_to_a_sibling_one_character_away() -> None:
         apply_edits("flask/json.py", once, [(search, replace)])
     assert err.value.category == "already_applied"
     assert "near line 12" in str(err.value)
+
+
+# --- a `...` that starts SEARCH is the file's own (a stub body), not an elision ------------
+
+OVERLOADS = '''import click
+
+
+@overload
+def Option(
+    # Parameter
+    default: Any,
+) -> Any:
+    ...
+
+
+@overload
+def Option(
+    # Parameter
+    default: Any,
+    click_type: click.ParamType,
+) -> Any:
+    ...
+'''
+STUB_SEARCH = "    ...\n\n\n@overload\ndef Option(\n    # Parameter\n"
+STUB_REPLACE = STUB_SEARCH.replace("\n@overload", "\n# Overload for a custom click_type\n@overload")
+
+
+def test_a_resent_edit_starting_with_a_stub_body_is_not_applied_elsewhere() -> None:
+    # typer: SEARCH starts with the `...` body of the overload before; re-sent, it was split
+    # on that `...` as an elision and its first piece went to another overload
+    once = apply_edits("typer/params.py", OVERLOADS, [(STUB_SEARCH, STUB_REPLACE)])
+    assert once.count("# Overload for a custom click_type") == 1
+    with pytest.raises(EditError) as err:
+        apply_edits("typer/params.py", once, [(STUB_SEARCH, STUB_REPLACE)])
+    assert err.value.category in ("already_applied", "ambiguous", "not_found")
+
+
+# --- a rewritten line paired by likeness does not make a stretch "untouched" ---------------
+
+PROXY = '''def request_url(self, request, proxies):
+    proxy = select_proxy(request.url, proxies)
+    scheme = urlparse(request.url).scheme
+    if proxy:
+        proxy_scheme = urlparse(proxy).scheme
+
+    if proxy and proxy_scheme.lower().startswith("socks"):
+        url = request.path_url
+    else:
+        url = urldefragauth(request.url)
+    return url
+'''
+
+
+def test_a_statement_rewritten_into_a_new_one_does_not_take_the_files_blank_line() -> None:
+    # requests: `if proxy and ...socks` becomes `using_socks = ...socks`, which looks like it;
+    # the blank line before it is the file's, REPLACE puts its own elsewhere
+    search = PROXY[PROXY.index("    if proxy:") :].replace("scheme\n\n", "scheme\n")
+    replace = '''    using_socks = False
+    if proxy:
+        proxy_scheme = urlparse(proxy).scheme.lower()
+        using_socks = proxy_scheme.startswith("socks")
+
+    url = request.path_url
+    if not using_socks:
+        url = urldefragauth(request.url)
+    return url
+'''
+    after = apply_edits("requests/adapters.py", PROXY, [(search, replace)])
+    assert after == PROXY[: PROXY.index("    if proxy:")] + replace
+
+
+COMPAT = '''import click
+import pytest
+
+
+if click.__version__ >= "3.0":
+    def test_legacy_callbacks(runner):
+        def legacy_callback(ctx, value):
+            return value.upper()
+
+        @click.command()
+        def cli(foo):
+            click.echo(foo)
+
+        result = runner.invoke(cli, ["--foo", "wat"])
+        assert "WAT" in result.output
+
+
+def test_bash_func_name():
+    pass
+'''
+
+
+def test_a_line_removed_and_another_added_in_its_place_are_not_one_rewritten_line() -> None:
+    # click: the `if` goes, an import comes, the test is dedented; SEARCH kept one of the two
+    # blank lines after the imports and none other. Paired by position, the `if` and the
+    # import look like one rewritten line, and the file's other blank line lands above it
+    search = "".join(line for line in COMPAT[: COMPAT.index("def test_bash")].splitlines(True)
+                     if line.strip()).replace("pytest\n", "pytest\n\n")
+    replace = '''import click
+import pytest
+from click._compat import WIN
+
+
+def test_legacy_callbacks(runner):
+    def legacy_callback(ctx, value):
+        return value.upper()
+
+    @click.command()
+    def cli(foo):
+        click.echo(foo)
+
+    result = runner.invoke(cli, ["--foo", "wat"])
+    assert "WAT" in result.output
+
+
+'''
+    after = apply_edits("tests/test_compat.py", COMPAT, [(search, replace)])
+    assert after == replace + "def test_bash_func_name():\n    pass\n"

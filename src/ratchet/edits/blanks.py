@@ -15,24 +15,28 @@ from ratchet.edits.match import _Match
 from ratchet.edits.text import _lead_blanks, _model, _similarity, _trail_blanks
 
 _REWRITTEN_MIN = 0.6  # a REPLACE line this close to a SEARCH line is that line, rewritten
+_PAIRINGS_MAX = 20_000  # line pairs compared at most in one rewritten block
 
 
-def _kept(s_lines: list[str], r_lines: list[str], nb_s: list[int], nb_r: list[int]) -> dict[
-    int, int
-]:
+def _kept(
+    s_lines: list[str], r_lines: list[str], nb_s: list[int], nb_r: list[int]
+) -> tuple[dict[int, int], set[int]]:
     """Non-blank SEARCH line -> its REPLACE line (indices into nb_s, nb_r): the lines the edit
-    keeps, those it rewrites one for one, and, among lines added or removed, a line rewritten
-    into the closest of the new ones (in order)."""
+    keeps, and the lines it rewrites, each into the closest of the new lines in its place
+    (in order; a line with none close enough is removed); and the set of rewritten ones."""
     same: dict[int, int] = {}
+    rewritten: set[int] = set()
     sm = difflib.SequenceMatcher(
         None, [_model(s_lines[j]) for j in nb_s], [_model(r_lines[j]) for j in nb_r],
         autojunk=False,
     )
     for tag, i1, i2, j1, j2 in sm.get_opcodes():
-        if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
+        if tag == "equal":
             for x in range(i2 - i1):
                 same[i1 + x] = j1 + x
-        elif tag == "replace":  # a line rewritten among lines added or removed: the closest
+        elif tag == "replace" and (i2 - i1) * (j2 - j1) > _PAIRINGS_MAX:
+            rewritten.update(range(i1, i2))  # too large to pair line by line: all changed
+        elif tag == "replace":  # a rewritten line is the closest new one (in order)
             nxt = j1
             for i in range(i1, i2):
                 a = _model(s_lines[nb_s[i]]).strip()
@@ -43,8 +47,9 @@ def _kept(s_lines: list[str], r_lines: list[str], nb_s: list[int], nb_r: list[in
                         best, best_score = j, score
                 if best is not None:
                     same[i] = best
+                    rewritten.add(i)
                     nxt = best + 1
-    return same
+    return same, rewritten
 
 
 Stretch = tuple[int, int, list[str]]
@@ -70,9 +75,10 @@ def adopt_file_blanks(
 ) -> tuple[list[str], list[str], bool]:
     """SEARCH and REPLACE rewritten to the file's blank lines (its bytes) between matched lines.
 
-    Untouched region (two kept lines, adjacent in both): SEARCH takes the file's number of
-    blank lines; so does REPLACE when it has SEARCH's number (the model left the stretch as
-    it copied it); any other number in REPLACE is what the model wants there, and stays.
+    Untouched region (two lines the edit keeps as they are, adjacent in both): SEARCH takes the
+    file's number of blank lines; so does REPLACE when it has SEARCH's number (the model left
+    the stretch as it copied it); any other number in REPLACE is what the model wants there,
+    and stays.
     Region with a change, where SEARCH has fewer or more
     blank lines than the file: when REPLACE writes the file's blank lines there (at least as
     many right after the kept line before the change, or right before the kept line after it,
@@ -82,7 +88,7 @@ def adopt_file_blanks(
     changed)."""
     nb_s = [j for j, line in enumerate(s_lines) if line.strip()]
     nb_r = [j for j, line in enumerate(r_lines) if line.strip()]
-    same = _kept(s_lines, r_lines, nb_s, nb_r)
+    same, rewritten = _kept(s_lines, r_lines, nb_s, nb_r)
     stretch = _stretches(lines, match, nb_s)
     new_s, new_r = list(s_lines), list(r_lines)
     changed = False
@@ -95,7 +101,9 @@ def adopt_file_blanks(
         ra = nb_r[same[p]] if p is not None else -1
         rb = nb_r[same[q]] if q is not None else len(r_lines)
         region = r_lines[ra + 1 : rb]
-        if p is not None and q == p + 1 and same[q] == same[p] + 1:  # untouched
+        if (
+            p is not None and q == p + 1 and same[q] == same[p] + 1 and not {p, q} & rewritten
+        ):  # untouched
             if len(region) == stretch[p][0]:  # REPLACE left the stretch as SEARCH had it
                 new_r[ra + 1 : rb] = stretch[p][2]
         elif not _replace_has_file_blanks(region, stretch, span, p, q):

@@ -124,9 +124,12 @@ def _apply_one(ctx: _Ctx, text: str, search: str, replace: str) -> str:
     if new_text is not None:
         return new_text
     s_parts, r_parts = _elision_parts(search), _elision_parts(replace)
-    if len(s_parts) > 1 and len(s_parts) == len(r_parts):
+    # an elision line stands for code skipped between lines SEARCH has; one that starts or
+    # ends SEARCH anchors nothing, and is the file's own `...` (a stub's body)
+    elided = len(s_parts) > 1 and all(part.strip() for part in s_parts)
+    if elided and len(s_parts) == len(r_parts):
         return _apply_elided(ctx, text, s_parts, r_parts)
-    if len(s_parts) > 1:
+    if elided:
         # An unpaired `...` stands for code the model skipped: no fuzzy guess over it.
         ctx.notes.append(
             "SEARCH contains elision lines (`...`) that do not pair up with the same number "
