@@ -171,3 +171,32 @@ def test_pr_title_footer_and_summary() -> None:
     summary = publish.result_summary(res, "https://x/pull/1")
     assert summary["tokens"] == 7 and summary["pr_url"] == "https://x/pull/1"
     assert "stops pushing" in publish.foreign_push_notice("ratchet/k", ["eve"])
+
+
+def test_the_authors_whose_comments_may_join_the_task() -> None:
+    def c(author: str, kind: str = "User") -> CommentInfo:
+        return CommentInfo(1, author, 2, kind, "text", "", "")
+
+    many = [c("alice"), c("dependabot[bot]", "Bot"), c("bob"), c("alice")]
+    many += [c(f"user{n}") for n in range(60)]
+    issue = IssueInfo(3, "t", "b", "alice", False, "open", comments=many)
+    got = publish.authors_to_check(issue)
+    assert got[:3] == ["alice", "bob", "user0"]  # once each, bots left out, in order
+    assert len(got) == 2 + 46  # the first 50 comments only
+
+
+@pytest.mark.parametrize(
+    ("outcome", "moved", "expected"),
+    [
+        ("improved", "t1", ("t1", "rebuilt", "")),
+        ("unchanged", "t1", ("t1", "rebuilt", "")),
+        ("regressed", "t1", ("b0", "restarted", "regressed (1 regression: x)")),
+        ("broken", "t1", ("b0", "restarted", "broken (1 regression: x)")),
+        ("", "b0", ("b0", "rebuilt", "")),  # nothing carried over: the base itself
+    ],
+)
+def test_a_branch_carried_onto_its_new_base_is_kept_unless_the_suite_says_worse(
+    outcome: str, moved: str, expected: tuple[str, str, str]
+) -> None:
+    assert publish.kept_after_follow("rebuilt", moved, "b0", outcome,
+                                     "1 regression: x") == expected  # fmt: skip

@@ -307,10 +307,8 @@ class Action:
         if number is None:
             return publish.task_text(intent, key, configured)
         issue = self.gh.issue(number)
-        writers = set()
-        for author, kind in dict.fromkeys((c.author, c.author_type) for c in issue.comments[:50]):
-            if kind != "Bot" and self.gh.permission(author) in publish.WRITE_ROLES:
-                writers.add(author)
+        writers = {a for a in publish.authors_to_check(issue)
+                   if self.gh.permission(a) in publish.WRITE_ROLES}  # fmt: skip
         return publish.task_text(intent, key, configured, issue, writers)
 
     def _iterate(
@@ -416,12 +414,12 @@ class Action:
         moved = follow.follow(root, remote.sha, base_sha)
         if moved.how == follow.CURRENT:
             return remote.sha, ""
-        tip, how, refused = moved.tip, moved.how, ""
-        if tip != base_sha:
-            verdict = judge(testbed.baseline(base_sha), testbed.baseline(tip))
-            if not verdict.keeps:
-                tip, how = base_sha, follow.RESTARTED
-                refused = f"{verdict.outcome} ({verdict.reason})"
+        verdict = (judge(testbed.baseline(base_sha), testbed.baseline(moved.tip))
+                   if moved.tip != base_sha else None)  # fmt: skip
+        tip, how, refused = publish.kept_after_follow(
+            moved.how, moved.tip, base_sha, verdict.outcome if verdict else "",
+            verdict.reason if verdict else "",
+        )
         text = publish.follow_notice(how, base_sha, moved.carried, moved.dropped, refused)
         self.reporter.info(text)
         git(root, "update-ref", f"refs/heads/{branch}", tip)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from ratchet.core import keys
 from ratchet.core.iteration import Result
+from ratchet.core.outcome import is_kept
 from ratchet.github.models import IssueInfo, PullInfo
 from ratchet.intent import Intent, issue_number_of
 from ratchet.sanitize import clean_user_text
@@ -122,6 +123,23 @@ def task_text(
         text += f"\n\nInstructions from @{intent.actor.login if intent.actor else '?'}: "
         text += clean_user_text(intent.instructions, 2000)
     return text
+
+
+def authors_to_check(issue: IssueInfo) -> list[str]:
+    """The people whose comments may join the task text, once each, if they can write: the
+    authors of the first 50 comments, bots left out (a bot's comment is never the task)."""
+    return list(dict.fromkeys(c.author for c in issue.comments[:50] if c.author_type != "Bot"))
+
+
+def kept_after_follow(
+    how: str, moved_tip: str, base_sha: str, outcome: str, reason: str
+) -> tuple[str, str, str]:
+    """(the task branch's tip, how it met the base, why the carried-over branch was refused)
+    once the suite judged ``moved_tip`` against the new base: worse than the base (regressed
+    or broken) restarts the task from the base."""
+    if moved_tip == base_sha or is_kept(outcome):
+        return moved_tip, how, ""
+    return base_sha, "restarted", f"{outcome} ({reason})"
 
 
 def issue_of(intent: Intent, key: str) -> int | None:
