@@ -21,7 +21,7 @@ from ratchet.config import Settings
 from ratchet.core import flaky, iteration, keys, money, steering
 from ratchet.core.iteration import Result
 from ratchet.core.outcome import Outcome, Phase
-from ratchet.errors import BudgetExceeded, EditError, ModelError, ModelReplyError
+from ratchet.errors import EditError, ModelError
 from ratchet.evaluate.report import SuiteRun, Verdict
 from ratchet.evaluate.testbed import TestBed
 from ratchet.memory.base import MemoryStore
@@ -312,25 +312,14 @@ class Driver:
             rep.end_phase(ok=False)
             usage = _usage_total(model) - spent_before
             att.usage = att.usage + usage
-            if isinstance(exc, BudgetExceeded):
-                rep.warn(str(exc))
-                att.stopped = str(exc)
-                if usage.total_tokens:  # the first reply was unusable; its repair call was not
-                    self._record(att, Outcome.INVALID, usage=usage, detail=f"unusable reply; {exc}")
-                return None
-            if isinstance(exc, ModelReplyError):
-                # the model answered, but not usably even after the repair call: a completed
-                # attempt with outcome "invalid", not an infrastructure failure
-                self._record(
-                    att,
-                    Outcome.INVALID,
-                    usage=usage,
-                    detail=f"unusable reply after the repair call: {exc}",
-                )
-                rep.warn(f"{exc}" + (f" — {exc.hint}" if exc.hint else ""))
-                return None
-            self._record(att, Outcome.ERROR, usage=usage, detail=f"{type(exc).__name__}: {exc}")
-            raise
+            failed = iteration.ask_failed(exc, usage.total_tokens)
+            if failed.outcome is not None:
+                self._record(att, failed.outcome, usage=usage, detail=failed.detail)
+            if failed.reraise:
+                raise
+            att.stopped = failed.stop or att.stopped
+            rep.warn(f"{exc}" + (f" — {exc.hint}" if exc.hint and not failed.stop else ""))
+            return None
         rep.end_phase()
         return answer
 

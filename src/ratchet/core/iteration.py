@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from ratchet.core import flaky, money, steering
 from ratchet.core.outcome import FAILED, KEPT, NoAttempt, Outcome
+from ratchet.errors import BudgetExceeded, ModelError, ModelReplyError
 from ratchet.evaluate.report import SuiteRun, Verdict
 from ratchet.model.prompt import MAX_NOTE, MAX_OUTPUT, MAX_TASK, PROMPT_BUDGET, SYSTEM
 from ratchet.records import MemoryRecord
@@ -278,3 +279,28 @@ def attempt_record(
         run_id=run_id,
         **fields,  # type: ignore[arg-type]
     )
+
+
+@dataclass(frozen=True)
+class AskFailed:
+    """What a failed question to the model leaves: the record (``outcome`` None: none), the
+    reason the run stops (``stop``), and whether the failure goes on up (``reraise``)."""
+
+    outcome: Outcome | None
+    detail: str
+    stop: str = ""
+    reraise: bool = False
+
+
+def ask_failed(error: ModelError, tokens_used: int) -> AskFailed:
+    """A budget that does not allow the call stops the run (an unusable first reply whose
+    repair call it refused is recorded as invalid); a reply still unusable after the repair
+    call is an ``invalid`` attempt; anything else (the model unavailable) is an ``error``
+    attempt and is raised."""
+    if isinstance(error, BudgetExceeded):
+        if not tokens_used:
+            return AskFailed(None, "", stop=str(error))
+        return AskFailed(Outcome.INVALID, f"unusable reply; {error}", stop=str(error))
+    if isinstance(error, ModelReplyError):
+        return AskFailed(Outcome.INVALID, f"unusable reply after the repair call: {error}")
+    return AskFailed(Outcome.ERROR, f"{type(error).__name__}: {error}", reraise=True)
