@@ -22,6 +22,11 @@ DEFAULT_MODEL = "MiniMax-M3"
 DEFAULT_TRIGGER = "/agent next"
 
 
+#: the bounds of `iterations` and `max_minutes` (a run's minutes are above the low bound), for
+#: the config, the command-line flags and the action's inputs alike
+ITERATIONS = (1, 100)
+MAX_MINUTES = (0, 360)
+
 class Budget(BaseModel):
     """What one task may spend in all, over every run (``budget:`` in the config)."""
 
@@ -99,8 +104,10 @@ class RepoConfig(BaseModel):
     pricing: dict[str, Price] = Field(default_factory=dict, max_length=50)
     #: a known flaky test drops off the list after passing in this many evaluated runs
     flaky_forget_after: int = Field(default=10, ge=1, le=1_000)
-    iterations: int = Field(default=1, ge=1, le=100)  # attempts one run may make in a row
-    max_minutes: float = Field(default=20, gt=0, le=6 * 60)  # one run's wall time for them
+    #: attempts one run may make in a row
+    iterations: int = Field(default=1, ge=ITERATIONS[0], le=ITERATIONS[1])
+    #: one run's wall time for them (above the low bound)
+    max_minutes: float = Field(default=20, gt=MAX_MINUTES[0], le=MAX_MINUTES[1])
     tasks: list[TaskEntry] = Field(default_factory=list, max_length=500)  # the fleet's
     test_limits: TestLimitsConfig = Field(default_factory=TestLimitsConfig)
     #: open issues with this label are tasks for `ratchet plan` (issue-<N>); "" for none

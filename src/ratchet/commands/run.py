@@ -23,12 +23,16 @@ if TYPE_CHECKING:
 
 
 def cmd_run(args: argparse.Namespace, env: Environment) -> int:
+    from ratchet.config import ITERATIONS, MAX_MINUTES
     from ratchet.workspace import git as gitops
 
-    if args.iterations is not None and not 1 <= args.iterations <= 100:
-        raise ConfigError("--iterations must be between 1 and 100", "e.g. --iterations 3")
-    if args.max_minutes is not None and not 0 < args.max_minutes <= 360:
-        raise ConfigError("--max-minutes must be above 0 and at most 360", "e.g. --max-minutes 20")
+    low, high = ITERATIONS
+    if args.iterations is not None and not low <= args.iterations <= high:
+        raise ConfigError(f"--iterations must be between {low} and {high}", "e.g. --iterations 3")
+    low_m, high_m = MAX_MINUTES
+    if args.max_minutes is not None and not low_m < args.max_minutes <= high_m:
+        raise ConfigError(f"--max-minutes must be above {low_m} and at most {high_m}",
+                          "e.g. --max-minutes 20")  # fmt: skip
     reporter = Reporter(redact=redactor_from_env(env), quiet=args.quiet)
     repo = gitops.open_repo(args.repo.resolve())
     opts = RunOptions(

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ratchet.config import ITERATIONS, MAX_MINUTES
 from ratchet.errors import ConfigError
 
 
@@ -69,8 +70,9 @@ class ActionEnv:
                 "pass `github_token: ${{ secrets.GITHUB_TOKEN }}` to the action",
             )
         bots, throttle = _bot_ids(get("RATCHET_ALLOWED_BOT_IDS")), _throttle(get)
-        iterations = _number(get("RATCHET_ITERATIONS"), "iterations", int, 1, 100, "4")
-        max_minutes = _number(get("RATCHET_MAX_MINUTES"), "max_minutes", float, 0, 360, "20")
+        iterations = _number(get("RATCHET_ITERATIONS"), "iterations", int, *ITERATIONS, "4")
+        max_minutes = _number(get("RATCHET_MAX_MINUTES"), "max_minutes", float, *MAX_MINUTES,
+                              "20")  # fmt: skip
         return cls(
             event_name=get("GITHUB_EVENT_NAME"),
             event_path=get("GITHUB_EVENT_PATH"),
