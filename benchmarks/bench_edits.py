@@ -10,7 +10,8 @@ edits wrong are then applied, each as its own case, with the right answer known:
   whitespace added to or stripped from the lines it copies); ``indentation`` (the whole block
   de- or indented); ``tabs`` (tabs for the file's spaces); ``blank_search`` (blank context
   lines left out of SEARCH) and ``blank_both`` (left out of SEARCH and REPLACE, where they lie
-  between unchanged lines: next to a change their place would be a guess); a
+  between unchanged lines: next to a change their place would be a guess; neither next to a
+  blank line the commit adds or removes, which would make that change invisible); a
   one-character slip in a context line, in both sides (``typo_context``) or SEARCH only
   (``typo_context_search``), and in a line the edit removes (``typo_removed``); ``elision``
   (SEARCH starts higher up, at the enclosing lines, and a ``...`` line stands for a long
@@ -319,10 +320,26 @@ def blank_runs(h: Hunk, between_context: bool) -> list[list[int]]:
                 runs[-1].append(i)
             else:
                 runs.append([i])
+    def flanks(run: list[int]) -> list[tuple[str, str]]:
+        return [h.lines[j] for j in (run[0] - 1, run[-1] + 1) if 0 <= j < len(h.lines)]
+
+    def side_flanks(run: list[int], side: str) -> list[tuple[str, str]]:
+        """The lines next to the run on one side of the hunk (old: " -", new: " +")."""
+        out = []
+        for step, j in ((-1, run[0] - 1), (1, run[-1] + 1)):
+            while 0 <= j < len(h.lines) and h.lines[j][0] not in side:
+                j += step
+            if 0 <= j < len(h.lines):
+                out.append(h.lines[j])
+        return out
+
+    # next to a blank line the commit adds or removes, a blank line left out of SEARCH makes
+    # that change invisible: no such run
+    runs = [run for run in runs
+            if not any(tag != " " and not t.strip()
+                       for tag, t in side_flanks(run, " -") + side_flanks(run, " +"))]
     if between_context:
-        runs = [run for run in runs
-                if (run[0] == 0 or h.lines[run[0] - 1][0] == " ")
-                and (run[-1] + 1 == len(h.lines) or h.lines[run[-1] + 1][0] == " ")]
+        runs = [run for run in runs if all(tag == " " for tag, _ in flanks(run))]
     return runs
 
 
