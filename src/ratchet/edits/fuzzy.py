@@ -1,4 +1,5 @@
-"""Ladder stage 6: a fuzzy match, placed only when it clearly beats every other window."""
+"""Ladder stage 6: a fuzzy match, placed only where a window holds SEARCH up to a copy slip,
+and no other window nearly does."""
 
 from __future__ import annotations
 
