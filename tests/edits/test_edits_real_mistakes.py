@@ -803,3 +803,46 @@ def test_legacy_callbacks(runner):
 '''
     after = apply_edits("tests/test_compat.py", COMPAT, [(search, replace)])
     assert after == replace + "def test_bash_func_name():\n    pass\n"
+
+
+# --- whitespace REPLACE changes is a change -----------------------------------------------
+
+ASYNC = '''def send(r, pool=None):
+    """Sends the request object using the specified pool. If a pool isn't 
+    specified this method blocks."""
+    r.send()
+    return r.response
+'''
+
+
+def test_trailing_whitespace_replace_removes_is_removed() -> None:
+    # requests: the edit strips a docstring line's trailing space (and rewrites nothing
+    # else); SEARCH was re-indented, so a tolerant stage places it
+    search = "".join(line[4:] if line.startswith("    ") else line
+                     for line in ASYNC.splitlines(True)[:3])
+    replace = search.replace("isn't \n", "isn't\n")
+    after = apply_edits("requests/async.py", ASYNC, [(search, replace)])
+    assert after == ASYNC.replace("isn't \n", "isn't\n")
+
+
+DIGEST_401 = '''def handle_401(self, r):
+    if "digest" in r.headers.get("www-authenticate", ""):
+        r.content
+        r.raw.release_conn()
+
+        r.request.headers["Authorization"] = self.build_digest_header(r)
+        r.request.num_401_calls = 2
+        return r.connection.send(r.request)
+    return r
+'''
+
+
+def test_a_whitespace_only_line_replace_writes_keeps_its_whitespace() -> None:
+    # requests (2012): the blank line becomes twelve spaces, as the commit wrote it
+    search = DIGEST_401[DIGEST_401.index("        r.content") : DIGEST_401.index("        return")]
+    search = search.replace("r.content\n", "r.contnet\n")  # and SEARCH has a slip
+    replace = search.replace("\n\n", "\n            \n").replace(
+        "        r.request.num_401_calls = 2\n", "").replace("r.contnet", "r.content")
+    after = apply_edits("requests/auth.py", DIGEST_401, [(search, replace)])
+    assert after == DIGEST_401.replace("release_conn()\n\n", "release_conn()\n            \n") \
+        .replace("        r.request.num_401_calls = 2\n", "")

@@ -53,7 +53,8 @@ def _splice(
         restyled = dict(zip(r_lines, joined.split("\n"), strict=True))
 
     def render(line: str) -> str:
-        if not line.strip():
+        # a line of whitespace only keeps it, re-indented like code, as REPLACE has it
+        if not line.strip() and (strip_trailing or not line):
             return cr
         if strip_trailing:
             line = line.rstrip()

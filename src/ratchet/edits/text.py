@@ -114,8 +114,8 @@ _FOLD = str.maketrans(
 
 def _model(line: str) -> str:
     """A line as SEARCH and REPLACE are compared with each other: both are the model's text,
-    so only trailing whitespace is noise (a typographic quote REPLACE changes is a change)."""
-    return line.rstrip(" \t\r")
+    so a typographic quote or trailing whitespace REPLACE changes is a change."""
+    return line.rstrip("\r")
 
 
 def _canon(line: str) -> str:
@@ -152,7 +152,7 @@ Op = tuple[str, int, int, int, int]
 
 def _line_ops(a: list[str], b: list[str]) -> list[Op]:
     """difflib opcodes turning lines ``a`` into ``b``, anchored on the lines with code: those
-    are aligned first (trailing whitespace aside, see :func:`_model`); between two anchors,
+    are aligned first (as they are, see :func:`_model`); between two anchors,
     the blank lines next to an anchor pair with those next to the same anchor on the other
     side first. So a blank line never pulls a change away from the code around it."""
     ca, cb = [_model(x) for x in a], [_model(x) for x in b]
@@ -176,19 +176,24 @@ def _line_ops(a: list[str], b: list[str]) -> list[Op]:
 
 def _gap_ops(a: list[str], b: list[str], pa: int, pb: int) -> list[Op]:
     """Opcodes for the lines between two anchors (at offsets ``pa``, ``pb``): the blank lines
-    each side starts with pair up, so do those it ends with; the rest is diffed as it is."""
+    each side starts with pair up (while they are the same), so do those it ends with; the
+    rest is diffed as it is."""
     if not a and not b:
         return []
-    lead = min(_lead_blanks(a), _lead_blanks(b))
+    lead = 0
+    while lead < min(len(a), len(b)) and not a[lead].strip() and a[lead] == b[lead]:
+        lead += 1
     ops: list[Op] = []
     if lead:
         ops.append(("equal", pa, pa + lead, pb, pb + lead))
-    trail = min(_trail_blanks(a[lead:]), _trail_blanks(b[lead:]))
+    trail = 0
+    while (trail < min(len(a), len(b)) - lead and not a[-1 - trail].strip()
+           and a[-1 - trail] == b[-1 - trail]):
+        trail += 1
     i1, i2, j1, j2 = pa + lead, pa + len(a) - trail, pb + lead, pb + len(b) - trail
-    # inside, a blank line keeps its whitespace: "        " and "            " are two lines
     middle = difflib.SequenceMatcher(
-        None, [_model(x) if x.strip() else x for x in a[lead : len(a) - trail]],
-        [_model(x) if x.strip() else x for x in b[lead : len(b) - trail]], autojunk=False,
+        None, [_model(x) for x in a[lead : len(a) - trail]],
+        [_model(x) for x in b[lead : len(b) - trail]], autojunk=False,
     )
     ops += [(t, i1 + x1, i1 + x2, j1 + y1, j1 + y2) for t, x1, x2, y1, y2 in middle.get_opcodes()]
     if trail:
