@@ -291,11 +291,15 @@ def mk_indentation(h: Hunk, rng: random.Random) -> Case | None:
     if any(text[: len(text) - len(text.lstrip())].count("\t") for text in body):
         return None
     least = min(len(text) - len(text.lstrip(" ")) for text in body)
-    if least:
-        lines = [(tag, text[least:] if text.strip() else "") for tag, text in h.lines]
-    else:
-        lines = [(tag, "    " + text if text.strip() else "") for tag, text in h.lines]
-    return lines_case(h, "indentation", lines)
+    if any("\t" in text for _, text in h.lines if not text.strip()):
+        return None
+
+    def shifted(text: str) -> str:  # a line of spaces only moves with the block
+        if not text:
+            return text
+        return text[min(least, len(text) - len(text.lstrip(" "))):] if least else "    " + text
+
+    return lines_case(h, "indentation", [(tag, shifted(text)) for tag, text in h.lines])
 
 
 def mk_tabs(h: Hunk, rng: random.Random) -> Case | None:
@@ -502,6 +506,8 @@ def make_cases(h: Hunk, seed: int, kinds: list[str]) -> list[Case]:
         if case is None or (case.search == h.search and case.kind not in (
                 "exact", "crlf", "no_final_newline", "reapplied", "absent", "stale")):
             continue  # the mistake changed nothing here
+        if case.search == case.replace:
+            continue  # the mistake hid the whole change (whitespace the commit changed)
         if case.expect is not None:
             if parses(case.text) and not parses(case.expect):
                 case.may_refuse = True  # the syntax gate's refusal is right
