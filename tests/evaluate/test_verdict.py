@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from ratchet.evaluate.report import (
@@ -308,19 +310,28 @@ def test_nothing_is_unseen_when_the_baseline_did_not_complete() -> None:
     assert unseen_failing(b, junit(a=P, b=F)) == ()
 
 
+def outside(exit_code: int, **tests: str) -> SuiteRun:
+    """A run whose named tests all pass while its command exits non-zero (the runner says so)."""
+    return dataclasses.replace(junit(exit_code=exit_code, **tests), failed_outside_tests=True)
+
+
 @pytest.mark.parametrize(
     ("base", "cand", "outcome"),
     [
         # every test passes but the command exits 1 after them (an unhandled error, a coverage
         # threshold), as it did before: the tests are compared one by one
-        (junit(exit_code=1, a=F, b=P), junit(exit_code=1, a=P, b=P), "improved"),
-        (junit(exit_code=1, a=P, b=P), junit(exit_code=1, a=P, b=P), "unchanged"),
+        (junit(exit_code=1, a=F, b=P), outside(1, a=P, b=P), "improved"),
+        (outside(1, a=P, b=P), outside(1, a=P, b=P), "unchanged"),
         # ... but it exited 0 before: the change made the command fail
-        (junit(exit_code=0, a=P, b=P), junit(exit_code=1, a=P, b=P), "broken"),
+        (junit(exit_code=0, a=P, b=P), outside(1, a=P, b=P), "broken"),
         # ... or a failing test of the baseline no longer runs (its file does not build)
-        (junit(exit_code=101, a=F, b=P), junit(exit_code=101, b=P), "broken"),
+        (junit(exit_code=101, a=F, b=P), outside(101, b=P), "broken"),
         # a failing test keeps the ordinary comparison
         (junit(exit_code=0, a=P, b=P), junit(exit_code=1, a=P, b=F), "regressed"),
+        # a known flaky test that failed was left out of the results: the command's exit 1 is
+        # its, not a failure outside the tests
+        (junit(exit_code=0, a=P, b=P), junit(exit_code=1, a=P), "regressed"),
+        (junit(exit_code=0, a=F, b=P), junit(exit_code=1, a=P, b=P), "improved"),
     ],
 )
 def test_a_command_that_fails_after_its_tests_pass(

@@ -19,7 +19,7 @@ from typing import Any
 
 from ratchet.evaluate.report import ERROR, FAILED, PASSED, SKIPPED, SuiteRun
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _STATUSES = frozenset({PASSED, FAILED, ERROR, SKIPPED})
 _FIELDS = {f.name: f for f in fields(SuiteRun)}
 
@@ -54,6 +54,7 @@ def _decode(data: Any, commit: str, command: str) -> SuiteRun | None:
         and (run["exit_code"] is None or isinstance(run["exit_code"], int))
         and isinstance(run["runner"], str)
         and isinstance(run["partial"], bool)
+        and isinstance(run["failed_outside_tests"], bool)
     ):
         return None
     return SuiteRun(**run)

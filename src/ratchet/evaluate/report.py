@@ -36,6 +36,10 @@ class SuiteRun:
     runner: str = ""
     #: True for a rerun of selected tests only (its results cover just those tests)
     partial: bool = False
+    #: the command exited non-zero though the tests it named all passed (a coverage threshold,
+    #: a step after the tests, an error outside any test); set by the runner, so leaving known
+    #: flaky tests out of the results later does not make a failing run look like this
+    failed_outside_tests: bool = False
 
     @property
     def failing(self) -> list[str]:

@@ -355,6 +355,9 @@ class _Run:
             output=output,
             runner=runner.name if runner else "",
             partial=partial,
+            failed_outside_tests=(status == RAN and exit_code != 0 and collected.per_test
+                                  and bool(collected.tests)
+                                  and not counts["failed"] + counts["errors"]),
         )
 
 

@@ -332,9 +332,7 @@ def _failed_after_the_tests(base: SuiteRun, cand: SuiteRun) -> str:
     fails the command after its tests (a coverage threshold, a lint step, an error outside any
     test); if it failed too, only a candidate that lost tests the baseline ran is broken (a test
     file that no longer builds), else the tests are compared one by one."""
-    if not (cand.ok and cand.per_test and base.ok) or cand.exit_code in (0, None):
-        return ""
-    if cand.failing or not cand.tests:
+    if not (cand.ok and cand.failed_outside_tests and base.ok):
         return ""
     if base.exit_code == 0:
         return (f"the tests pass, but the test command now fails after them (exit "
