@@ -846,3 +846,24 @@ def test_a_whitespace_only_line_replace_writes_keeps_its_whitespace() -> None:
     after = apply_edits("requests/auth.py", DIGEST_401, [(search, replace)])
     assert after == DIGEST_401.replace("release_conn()\n\n", "release_conn()\n            \n") \
         .replace("        r.request.num_401_calls = 2\n", "")
+
+
+MAIN_IMPORTS = '''import sys
+
+import click
+
+from ._typing import get_args, get_origin, is_union
+from .completion import get_completion_inspect_parameters
+'''
+
+
+def test_a_line_split_in_two_where_search_left_out_the_blank_line() -> None:
+    # typer: half of an import moves to a new line above it, with the blank line between them
+    # (the file's, which SEARCH left out); the moved half looks more like the old line
+    search = ("import click\nfrom ._typing import get_args, get_origin, is_union\n"
+              "from .completion import get_completion_inspect_parameters\n")
+    replace = ("import click\nfrom typing_extensions import get_args, get_origin\n\n"
+               "from ._typing import is_union\n"
+               "from .completion import get_completion_inspect_parameters\n")
+    after = apply_edits("typer/main.py", MAIN_IMPORTS, [(search, replace)])
+    assert after == "import sys\n\n" + replace
