@@ -867,3 +867,32 @@ def test_a_line_split_in_two_where_search_left_out_the_blank_line() -> None:
                "from .completion import get_completion_inspect_parameters\n")
     after = apply_edits("typer/main.py", MAIN_IMPORTS, [(search, replace)])
     assert after == "import sys\n\n" + replace
+
+
+TABBED = (
+    "class Request(object):\n"
+    "\n"
+    "\tdef send(self, anyway=False):\n"
+    '\t\t"""Sends the request.\n'
+    "\n"
+    "\t\t   :param anyway: If True, request will be sent.\n"
+    '\t\t"""\n'
+    "\t\tself._checks()\n"
+)
+
+
+def test_lines_aligned_with_spaces_after_tabs_stay_as_written() -> None:
+    # requests (2011, tabs): REPLACE's new docstring lines are two tabs and four spaces; in
+    # place, they were rewritten as three tabs
+    search = TABBED[TABBED.index("\tdef send") :].replace("anyway=False", "anyway=Flase")
+    replace = (
+        "\tdef send(self, anyway=Flase):\n"
+        '\t\t"""Sends the request. Returns True if successful.\n'
+        "\t\t    If there was an HTTPError, it is kept.\n"
+        "\n"
+        "\t\t    :param anyway: If True, request will be sent.\n"
+        '\t\t"""\n'
+        "\t\tself._checks()\n"
+    )
+    after = apply_edits("requests/core.py", TABBED, [(search, replace)])
+    assert after == "class Request(object):\n\n" + replace.replace("Flase", "False")

@@ -63,8 +63,9 @@ def _splice(
         new_col = match.column(col)
         if match.stage == "lines":
             return restyled.get(line, line) + cr
-        if new_col == col and char is None:
-            return line + cr
+        lead = line[: len(line) - len(body)]
+        if new_col == col and (char is None or lead.startswith(char)):
+            return line + cr  # in place, in the file's indent character (alignment kept)
         if char == "\t":
             lead = "\t" * (new_col // match.tab) + " " * (new_col % match.tab)
         else:
