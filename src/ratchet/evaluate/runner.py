@@ -335,11 +335,7 @@ class _Run:
                   else parse_summary(output) or _counts({}))
         status = _status(is_pytest, exit_code, collected.source, counts, output,
                          known_runner=runner is not None)
-        note = _status_note(status, exit_code, collected.source, runner, self.command)
-        if status in (NOT_FOUND, CRASHED):
-            note = "\n".join(x for x in (note, unreachable_note(self.box, env)) if x)
-        if status != RAN or counts["failed"] or counts["errors"]:
-            note = "\n".join(x for x in (note, limits_hit(output, self.limits)) if x)
+        note = self._notes(status, exit_code, collected.source, counts, output, env)
         if note:
             output = f"{output}\n{note}"
         return SuiteRun(
@@ -355,10 +351,26 @@ class _Run:
             output=output,
             runner=runner.name if runner else "",
             partial=partial,
-            failed_outside_tests=(status == RAN and exit_code != 0 and collected.per_test
-                                  and bool(collected.tests)
-                                  and not counts["failed"] + counts["errors"]),
+            failed_outside_tests=_outside(status, exit_code, collected, counts),
         )
+
+    def _notes(self, status: str, exit_code: int, source: str, counts: Mapping[str, int],
+               output: str, env: Mapping[str, str]) -> str:  # fmt: skip
+        """What the output gets appended: why the run said nothing useful, which directory
+        kept the tests from their tools, which test limit the suite ran into."""
+        note = _status_note(status, exit_code, source, self.found.runner, self.command)
+        if status in (NOT_FOUND, CRASHED):
+            note = "\n".join(x for x in (note, unreachable_note(self.box, env)) if x)
+        if status != RAN or counts["failed"] or counts["errors"]:
+            note = "\n".join(x for x in (note, limits_hit(output, self.limits)) if x)
+        return note
+
+
+def _outside(status: str, exit_code: int, collected: Collected, counts: Mapping[str, int]) -> bool:
+    """The command exited non-zero though every test it named passed."""
+    failing = counts["failed"] + counts["errors"]
+    return status == RAN and exit_code != 0 and collected.per_test and bool(
+        collected.tests) and not failing
 
 
 def _emptied(reports: Path) -> Path:
