@@ -896,3 +896,15 @@ def test_lines_aligned_with_spaces_after_tabs_stay_as_written() -> None:
     )
     after = apply_edits("requests/core.py", TABBED, [(search, replace)])
     assert after == "class Request(object):\n\n" + replace.replace("Flase", "False")
+
+
+def test_a_whole_line_search_that_lost_its_first_character_is_not_spliced_mid_word() -> None:
+    # click: "rom contextlib import contextmanager\n\n" (one line and a blank one) was found
+    # inside "from contextlib ...", and the new import went in after the "f"
+    src = "from contextlib import contextmanager\n\nimport click\n"
+    with pytest.raises(EditError) as err:
+        apply_edits("tests/test_context.py", src, [(
+            "rom contextlib import contextmanager\n\n",
+            "import logging\nrom contextlib import contextmanager\n\n",
+        )])
+    assert err.value.category == "not_found"

@@ -66,9 +66,9 @@ def _is_word(char: str) -> bool:
 
 def _exact(ctx: _Ctx, text: str, search: str, replace: str, min_line: int) -> str | None:
     hits = _exact_hits(text, search)
-    if "\n" in search.rstrip("\n"):
-        # a block of lines that starts or ends inside a word is a copy that lost a character
-        # there ("mport sys" for "import sys"), not the place it was copied from
+    if "\n" in search:
+        # whole lines that start or end inside a word are a copy that lost a character there
+        # ("mport sys" for "import sys"), not the place it was copied from
         hits = [h for h in hits if not _splits_a_word(text, h, search)]
     if not hits:
         return None
