@@ -1093,3 +1093,19 @@ def test_comment_placeholders_in_replace_only_are_refused(placeholder: str) -> N
             )
         ],
     )
+
+
+def test_a_slip_in_the_only_telling_line_of_a_short_search_is_refused() -> None:
+    """SEARCH's own block is gone and another one is a slip away (``"bar"`` → ``"arg"``):
+    with a line of brackets as the only other line, a typo cannot be told from a look-alike
+    block, so the edit is refused instead of landing after the wrong test (click, seen in
+    bench_edits). Without a slip, or with two lines that say something, it is found."""
+    src = (
+        "def test_arg(run):\n    assert run() == [\n        'Missing argument \"arg\".'\n    ]\n"
+    )
+    search = "        'Missing argument \"ar\".'\n    ]\n"
+    with pytest.raises(EditError):
+        apply_edits("t.py", src, [(search, search + "\n\ndef test_more():\n    pass\n")])
+    telling = "    assert run() == [\n        'Missing argument \"ar\".'\n    ]\n"
+    after = apply_edits("t.py", src, [(telling, telling.replace("[", "[  # the one"))])
+    assert "assert run() == [  # the one\n" in after and '"arg"' in after

@@ -23,6 +23,14 @@ _SLIPS_PER_LINES = 10  # a copy of SEARCH may slip by one character per this man
 _CHECKED = 60  # windows checked for holding SEARCH, best score first
 
 
+def _telling(want: list[str]) -> bool:
+    """Whether SEARCH says enough for a slip in it to be told from another block that merely
+    looks alike: two lines with words or numbers in them (a line of brackets alone, ``]`` or
+    ``})``, places nothing), or enough text."""
+    telling = [line for line in want if any(ch.isalnum() for ch in line)]
+    return len(telling) >= FUZZY_MIN_LINES or len("\n".join(want)) >= FUZZY_MIN_CHARS
+
+
 def _try_fuzzy(
     ctx: _Ctx,
     text: str,
@@ -52,6 +60,8 @@ def _try_fuzzy(
     best = found[0]
     if best.window.score < FUZZY_THRESHOLD:
         return None
+    if best.slips and not _telling(want):
+        return None  # a slip in the one line that says anything: another block looks alike
     # "already applied" only when the block SEARCH stands for is really gone: the place that
     # holds SEARCH (up to its slips) is REPLACE, as it is, line for line, and REPLACE brings
     # something new (a re-sent edit whose change is a slip's size). REPLACE merely inside
