@@ -134,12 +134,12 @@ class Driver:
             self.proposed = Handoff(att.number, chosen, base_sha, tip, att.asked, att.rate,
                                     tuple(sorted(ignore)))  # fmt: skip
             return self._result(att)
-        raw = self.testbed.candidate(tip, chosen.changes, base_run, ignore)  # cand, rerun, probe
-        cand, rerun, probe = (flaky.without(run, ignore) for run in raw)
+        trial = self.testbed.candidate(tip, chosen.changes, base_run, ignore)
+        cand, rerun, probe = (flaky.without(run, ignore) for run in trial)
         assert cand is not None
         verdict = judge(base_run, cand, rerun, probe)
         self.reporter.info(f"verdict: {verdict.outcome} — {verdict.reason}")
-        att.flaky = flaky.observed([*base_seen, *raw[:2]], verdict.flaky, ignore)
+        att.flaky = flaky.observed([*base_seen, trial.cand, trial.rerun], verdict.flaky, ignore)
         rec = self._record(
             att, verdict.outcome, proposal=chosen.proposal, patch_sha256=chosen.patch_sha256,
             files=tuple(sorted(chosen.changes)), usage=chosen.usage,

@@ -171,10 +171,10 @@ def cmd_evaluate(args: argparse.Namespace, env: Environment) -> int:
 
     base_run = without(bed.baseline(proposal.tip_sha), ignore)
     assert base_run is not None
-    raw_cand, raw_rerun, probe = bed.candidate(proposal.tip_sha, changes, base_run, ignore)
-    cand = without(raw_cand, ignore)
+    cand, rerun, probe = (without(run, ignore)
+                          for run in bed.candidate(proposal.tip_sha, changes, base_run, ignore))
     assert cand is not None
-    verdict = judge(base_run, cand, without(raw_rerun, ignore), without(probe, ignore))
+    verdict = judge(base_run, cand, rerun, probe)
     reporter.close()
     left = len(cand.failing) if cand.ok and cand.per_test else None
     evaluation = split.EvaluationFile(

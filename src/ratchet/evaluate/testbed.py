@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ratchet.config import Settings
 from ratchet.core.outcome import Phase
@@ -27,6 +27,15 @@ if TYPE_CHECKING:
     from ratchet.evaluate.baseline import BaselineCache
     from ratchet.evaluate.sandbox import Sandbox
     from ratchet.evaluate.world import World
+
+
+class Trial(NamedTuple):
+    """A candidate's runs: the suite with the change, its re-run (None when the verdict needs
+    none) and the probe of the baseline for the tests it never ran (None when there are none)."""
+
+    cand: SuiteRun
+    rerun: SuiteRun | None
+    probe: SuiteRun | None
 
 
 @dataclass
@@ -73,10 +82,10 @@ class TestBed:
         changes: dict[str, tuple[str | None, str]],
         base_run: SuiteRun,
         ignore: frozenset[str] = frozenset(),
-    ) -> tuple[SuiteRun, SuiteRun | None, SuiteRun | None]:
+    ) -> Trial:
         """The suite on ``tip`` plus ``changes``, its re-run when the verdict needs one, and a
         probe of the baseline for the tests that fail with the change and did not run there
-        (:func:`~ratchet.evaluate.verdict.unseen_failing`; None when there are none).
+        (:func:`~ratchet.evaluate.verdict.unseen_failing`).
         Tests in ``ignore`` (known flaky) are never a reason to re-run."""
         from ratchet.core.flaky import without
         from ratchet.evaluate.trees import exported
@@ -93,7 +102,7 @@ class TestBed:
             self.reporter.end_phase()
         unseen = unseen_failing(base_run, judged)
         if not unseen:
-            return cand, rerun, None
+            return Trial(cand, rerun, None)
         self.reporter.phase(
             f"running the {len(unseen)} failing test(s) the baseline did not run on "
             f"{tip[:10]}, to see whether they passed there", Phase.TEST,
@@ -101,7 +110,7 @@ class TestBed:
         with exported(self.repo, tip, self.settings.task_key) as tree:
             probe = self._suite(tree, unseen)
         self.reporter.end_phase()
-        return cand, rerun, probe
+        return Trial(cand, rerun, probe)
 
     def remember(self, sha: str, run: SuiteRun) -> None:
         """``run`` is the baseline of the new commit ``sha`` (the next run starts there)."""

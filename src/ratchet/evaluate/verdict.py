@@ -180,11 +180,10 @@ def _per_test(
     fixed: list[str] = []
     regressed: list[str] = []
     flaky: list[str] = []
-    unseen = set(unseen_failing(base, cand))
     for test_id in changed:
-        before = base.tests.get(test_id)
+        before = base.tests.get(test_id)  # None: unseen failing (the baseline never ran it)
         once, twice = cand.tests.get(test_id), effective.get(test_id)
-        if before == PASSED or test_id in unseen:
+        if before in (PASSED, None):
             (regressed if twice != PASSED else flaky).append(test_id)
         elif once == PASSED:
             (fixed if twice == PASSED else flaky).append(test_id)

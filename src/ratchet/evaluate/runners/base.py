@@ -243,6 +243,18 @@ class Runner:
 OutputParser = Callable[[str, str], Collected | None]
 
 
+def undoing(
+    inv: Invocation, extra: list[str], note: str, options: tuple[str, ...], undo: str
+) -> Instrumented:
+    """``extra`` appended to the command, and ``undo`` after it when the command has one of
+    ``options`` (``--bail``: a run stopped at the first failure hides the tests after it);
+    then the plan falls back to ``extra`` alone, for a version that refuses ``undo``."""
+    plain = Instrumented(inv.append(extra), note=note)
+    if not has_option(inv.args, *options):
+        return plain
+    return Instrumented(inv.append([*extra, undo]), note=f"{note} {undo}", fallback=plain)
+
+
 def has_option(words: Sequence[str], *names: str) -> bool:
     """True if any of ``names`` is among ``words`` (also as ``--name=value``)."""
     for w in words:

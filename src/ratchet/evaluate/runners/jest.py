@@ -25,6 +25,7 @@ from ratchet.evaluate.runners.base import (
     Runner,
     has_option,
     merge,
+    undoing,
 )
 
 REPORT = "jest.json"
@@ -89,13 +90,7 @@ class Jest(Runner):
         return prog.name in ("react-scripts", "craco") and prog.words[1:2] == ("test",)
 
     def _plan(self, inv: Invocation, extra: list[str], note: str) -> Instrumented:
-        """``extra`` appended; ``--bail=0`` too when the command bails (a run stopped after
-        the first failing file hides the files after it)."""
-        plain = Instrumented(inv.append(extra), note=note)
-        if not has_option(inv.args, "--bail", "-b"):
-            return plain
-        return Instrumented(inv.append([*extra, "--bail=0"]), note=f"{note} --bail=0",
-                            fallback=plain)
+        return undoing(inv, extra, note, ("--bail", "-b"), "--bail=0")
 
     def instrument(self, inv: Invocation, out: Path) -> Instrumented | None:
         if has_option(inv.args, "--json", "--outputFile", "--watch", "--watchAll"):

@@ -34,6 +34,7 @@ from ratchet.evaluate.runners.base import (
     Runner,
     has_option,
     merge,
+    undoing,
 )
 from ratchet.evaluate.runners.jest import read_json
 
@@ -110,11 +111,7 @@ class Mocha(Runner):
         return ["--reporter", "json", "--reporter-options", f"output={out / REPORT}"]
 
     def _plan(self, inv: Invocation, extra: list[str], note: str) -> Instrumented:
-        plain = Instrumented(inv.append(extra), note=note)
-        if not has_option(inv.args, "--bail", "-b"):
-            return plain
-        return Instrumented(inv.append([*extra, "--no-bail"]), note=f"{note} --no-bail",
-                            fallback=plain)
+        return undoing(inv, extra, note, ("--bail", "-b"), "--no-bail")
 
     def instrument(self, inv: Invocation, out: Path) -> Instrumented | None:
         if has_option(inv.args, "--watch", "-w", "--reporter-option", "--reporter-options", "-O"):
